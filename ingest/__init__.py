@@ -1,0 +1,1 @@
+"""Ingest: read operational sources in their real formats into facts (SQL) and chunks (Chroma)."""

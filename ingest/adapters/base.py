@@ -1,0 +1,127 @@
+"""The adapter interface and the registry of source kinds.
+
+An adapter knows one source format and nothing about heroes.  It is handed every
+file (or folder) of its kind in one call, so a dataset saved as several pages is
+read as one, and yields :class:`~ingest.records.Record` objects, or
+:class:`~ingest.records.Problem` objects for what it cannot read (the pipeline
+quarantines those and goes on).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import ijson
+
+from ingest.records import Problem, Record
+
+
+@dataclass
+class ReadContext:
+    """What an adapter may know about the run."""
+
+    name: str | None = None  # --name: the repository scope for git
+    org_timezone: str = "UTC"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Adapter:
+    """One source kind. Subclasses set ``kind`` and implement ``sniff`` and ``read``."""
+
+    kind: ClassVar[str] = ""
+    folder: ClassVar[bool] = False  # True when a unit is a folder (git repo, Slack export)
+
+    def sniff(self, path: Path, shape: Shape | None) -> bool:
+        """Whether this adapter claims ``path`` (``shape`` is the JSON outline for .json files)."""
+        raise NotImplementedError
+
+    def read(self, paths: list[Path], ctx: ReadContext) -> Iterator[Record | Problem]:
+        """Yield the records (and problems) found in ``paths``, all of this kind."""
+        raise NotImplementedError
+
+
+@dataclass
+class Shape:
+    """The outline of a JSON file, read from its first bytes without loading it."""
+
+    top: str  # 'object' or 'array'
+    keys: list[str]  # top-level keys seen (objects), in order
+    item_keys: list[str]  # keys of the first object of the first array (top array or first array value)
+
+
+def json_shape(path: Path, max_events: int = 4000) -> Shape | None:
+    """Outline a JSON file by streaming its first events; None if it is not JSON."""
+    try:
+        with path.open("rb") as fh:
+            parser = ijson.parse(fh)
+            top = ""
+            keys: list[str] = []
+            item_keys: list[str] = []
+            in_first_item = False
+            for n, (prefix, event, value) in enumerate(parser):
+                if n == 0:
+                    if event == "start_map":
+                        top = "object"
+                    elif event == "start_array":
+                        top = "array"
+                    else:
+                        return None
+                    continue
+                if top == "object" and event == "map_key" and "." not in prefix and prefix == "":
+                    keys.append(value)
+                item_prefix = "item" if top == "array" else (f"{keys[-1]}.item" if keys else "")
+                if item_prefix and prefix == item_prefix and event == "start_map" and not item_keys:
+                    in_first_item = True
+                elif in_first_item and prefix == item_prefix and event == "map_key":
+                    item_keys.append(value)
+                elif in_first_item and prefix == item_prefix and event == "end_map":
+                    in_first_item = False
+                    if top == "array":
+                        break
+                if n > max_events:
+                    break
+            return Shape(top=top, keys=keys, item_keys=item_keys)
+    except (ijson.JSONError, UnicodeDecodeError, ValueError, OSError):
+        return None
+
+
+def iter_json_items(path: Path, prefix: str) -> Iterator[Any]:
+    """Stream the items of the array at ``prefix`` ('item' for a top-level array, 'incidents.item' ...)."""
+    with path.open("rb") as fh:
+        yield from ijson.items(fh, prefix, use_float=True)
+
+
+def load_json(path: Path) -> Any:
+    """Load a small JSON file (users lists, day files of a chat export)."""
+    with path.open("rb") as fh:
+        return json.load(fh)
+
+
+REGISTRY: dict[str, Adapter] = {}
+
+
+def register(adapter_cls: type[Adapter]) -> type[Adapter]:
+    """Class decorator: make an adapter available to ``--source`` and auto-detection."""
+    REGISTRY[adapter_cls.kind] = adapter_cls()
+    return adapter_cls
+
+
+def load_all() -> dict[str, Adapter]:
+    """Import every adapter module so they register; return the registry."""
+    from ingest.adapters import (  # noqa: F401
+        deploys,
+        git,
+        github,
+        jira,
+        markdown,
+        oncall,
+        opsgenie,
+        pagerduty,
+        slack,
+    )
+
+    return REGISTRY

@@ -1,0 +1,309 @@
+"""The facts database: SQLAlchemy 2 models, engine, sessions and migrations.
+
+SQLite in the workspace by default; PostgreSQL when ``UNDERSTUDY_DATABASE_URL`` says so.
+Schema changes are Alembic migrations under ``ingest/migrations/versions``; the ledger
+tables of ``agent/`` are migrated there too, so one ``upgrade head`` builds everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    inspect,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as naive UTC and returns them aware (UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by the facts (ingest) and the ledger (agent)."""
+
+
+class Person(Base):
+    """A human. Bots and integrations never get a row here."""
+
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    merged_into: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Alias(Base):
+    """One name a person goes by. ``space`` is '' for global kinds, or the source kind for names."""
+
+    __tablename__ = "aliases"
+    __table_args__ = (UniqueConstraint("kind", "space", "value", name="uq_alias"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # email, name, handle, key
+    space: Mapped[str] = mapped_column(String(64), default="")
+    value: Mapped[str] = mapped_column(String(320))
+    display: Mapped[str] = mapped_column(String(320))
+    source: Mapped[str] = mapped_column(String(32))
+
+
+class MergeSuggestion(Base):
+    """Two people whose names match across sources: a person settles it in the aliases file."""
+
+    __tablename__ = "merge_suggestions"
+    __table_args__ = (UniqueConstraint("person_a", "person_b", name="uq_suggestion"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_a: Mapped[str] = mapped_column(String(64))
+    person_b: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+
+
+class SourceFile(Base):
+    """A file read by ingest, with its content hash; ``status`` is 'done' only after it is fully stored."""
+
+    __tablename__ = "source_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    path: Mapped[str] = mapped_column(String(1000), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="started")
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordRow(Base):
+    """The unit of replacement (an incident, a thread, a commit, a document)."""
+
+    __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_record"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(500))
+    record_hash: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1000))
+    title: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    doc_kind: Mapped[str | None] = mapped_column(String(32))
+    doc_scope: Mapped[str | None] = mapped_column(String(200))
+    authors: Mapped[list[str] | None] = mapped_column(JSON)
+    last_editor: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Activity(Base):
+    """Who did what, when, where. ``ts`` is UTC; ``tz_offset`` keeps the source's own offset (minutes)."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activity_scope_person", "scope", "person_id"),
+        Index("ix_activity_ts", "ts"),
+        Index("ix_activity_incident", "incident"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[str] = mapped_column(String(64), index=True)
+    scope: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    tz_offset: Mapped[int] = mapped_column(Integer, default=0)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    incident: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(32))
+    chunk_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Incident(Base):
+    """An incident: service, severity, times; ``incident_class`` is filled by clustering."""
+
+    __tablename__ = "incidents"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(200), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(32))
+    chunk_id: Mapped[str | None] = mapped_column(String(64))
+    incident_class: Mapped[str | None] = mapped_column(String(200))
+
+
+class Shift(Base):
+    """An on-call shift."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (Index("ix_shift_person_time", "person_id", "start", "end"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[str] = mapped_column(String(64))
+    schedule: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str | None] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Chunk(Base):
+    """A unit of embedded text. ``id`` is also its id in Chroma; ``embedded`` flips once Chroma has it."""
+
+    __tablename__ = "chunks"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str | None] = mapped_column(String(200), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(String(1000))
+    locator: Mapped[str] = mapped_column(String(500))
+    ts: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    embedded: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class Quarantine(Base):
+    """Input that could not be read, with its reason."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    record: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IngestRun(Base):
+    """One run of ingest (or scan), with its summary."""
+
+    __tablename__ = "ingest_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per URL per process, migrated to the newest schema on first use."""
+    engine = _ENGINES.get(url)
+    if engine is not None:
+        return engine
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    migrate(engine)
+    _ENGINES[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine (tests, forks)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head() or ""  # type: ignore[arg-type]
+
+
+def current_revision(engine: Engine) -> str | None:
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+    return row[0] if row else None
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to head (cheap when it is already there)."""
+    if current_revision(engine) == head_revision():
+        return
+    from alembic import command
+
+    command.upgrade(_alembic_config(engine), "head")
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,535 @@
+"""The ingest pipeline: find units, detect kinds, read records, store facts, embed chunks.
+
+Order of work, chosen so that a run killed at any point is repaired by the next:
+
+1. A file group whose files are all unchanged (same hash, status ``done``) is skipped
+   without parsing.
+2. Records are stored in transactions of a batch each; a record whose content hash is
+   unchanged is skipped; a changed record replaces its old rows.
+3. Chunks are stored with ``embedded = False`` and flipped after Chroma has them; every
+   run embeds whatever is still unembedded, so a crash between the two is harmless.
+4. Source files are marked ``done`` last. A run that did not finish leaves its run row
+   ``running``; the next run reconciles Chroma with SQLite before it starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from ingest.actions import weight_of
+from ingest.adapters.base import REGISTRY, Adapter, ReadContext, Shape, json_shape, load_all
+from ingest.db import Activity, Chunk, Incident, IngestRun, Quarantine, RecordRow, Shift, SourceFile, utcnow
+from ingest.identity import AliasFileError, Resolver, apply_aliases, load_aliases_file
+from ingest.records import SOURCE_KINDS, Problem, Record, file_hash
+from ingest.redact import redact
+from ingest.workspace import Workspace
+
+SOURCE_CHOICES = ("auto", *SOURCE_KINDS)
+
+RECORD_BATCH = 200
+"""Records stored per transaction: large enough to amortise commits, small enough to lose little on a crash."""
+
+EMBED_BATCH = 256
+"""Chunks embedded and upserted per step."""
+
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".understudy", ".venv", "chroma"}
+"""Folders never walked into when a folder is given."""
+
+SKIP_FILES = {"ground_truth.json", "aliases.yaml", "aliases.yml", ".DS_Store"}
+"""Files beside data that are not data (the sample generator's truth, an aliases file)."""
+
+
+@dataclass
+class Summary:
+    """What one run added (DESIGN.md ``ingest --json``)."""
+
+    files: int = 0
+    records: int = 0
+    people: int = 0
+    activities: int = 0
+    chunks: int = 0
+    skipped: int = 0
+    redacted: int = 0
+    quarantined: list[Problem] = field(default_factory=list)
+    embedded: int = 0
+    merges: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "records": self.records,
+            "people": self.people,
+            "activities": self.activities,
+            "chunks": self.chunks,
+            "skipped": self.skipped,
+            "redacted": self.redacted,
+            "quarantined": [{"path": q.path, "reason": q.reason, "record": q.record} for q in self.quarantined],
+        }
+
+
+@dataclass
+class Unit:
+    """A file or folder that one adapter reads."""
+
+    path: Path
+    kind: str
+
+
+def _is_git_repo(path: Path) -> bool:
+    return (path / ".git").exists() or ((path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir())
+
+
+def _folder_kind(path: Path, adapters: dict[str, Adapter]) -> str | None:
+    for kind, adapter in adapters.items():
+        if adapter.folder:
+            try:
+                if adapter.sniff(path, None):
+                    return kind
+            except Exception:  # noqa: BLE001 - a sniff that fails claims nothing
+                continue
+    return None
+
+
+def detect(path: Path, adapters: dict[str, Adapter]) -> str | None:
+    """The source kind of a file or folder, from its content."""
+    shape: Shape | None = None
+    if path.is_file() and path.suffix.lower() == ".json":
+        shape = json_shape(path)
+    for kind, adapter in adapters.items():
+        if adapter.folder != path.is_dir() and not (adapter.folder and path.suffix.lower() == ".zip"):
+            continue
+        try:
+            if adapter.sniff(path, shape):
+                return kind
+        except Exception:  # noqa: BLE001
+            continue
+    return None
+
+
+def discover(paths: Iterable[Path], source: str, adapters: dict[str, Adapter]) -> tuple[list[Unit], list[Problem]]:
+    """Expand the given paths into units of known kind (and problems for the rest)."""
+    units: list[Unit] = []
+    problems: list[Problem] = []
+    forced = None if source == "auto" else source
+
+    def visit(path: Path, top: bool) -> None:
+        if path.is_symlink() and not top:
+            return
+        if path.is_dir():
+            kind = forced if (forced and adapters[forced].folder) else _folder_kind(path, adapters)
+            if kind:
+                units.append(Unit(path, kind))
+                return
+            for child in sorted(path.iterdir()):
+                if child.name in SKIP_DIRS or (child.name.startswith(".") and child.name != ".mailmap"):
+                    continue
+                visit(child, False)
+            return
+        if path.name in SKIP_FILES or path.name.startswith(".") or not path.is_file():
+            return
+        if forced and not adapters[forced].folder:
+            units.append(Unit(path, forced))
+            return
+        kind = detect(path, adapters)
+        if kind:
+            units.append(Unit(path, kind))
+        elif top or path.suffix.lower() in {".json", ".csv", ".md", ".markdown", ".zip", ".yaml", ".yml", ".jsonl"}:
+            problems.append(Problem(path=str(path), reason=f"unknown format: not recognised as any of {', '.join(SOURCE_KINDS)}; pass --source KIND if it is one"))
+
+    for p in paths:
+        visit(Path(p).resolve(), True)
+    return units, problems
+
+
+def unit_hash(unit: Unit) -> tuple[str, int]:
+    """Content hash (and size) of a unit: the file, or every file of a folder; a git repo by its refs."""
+    path = unit.path
+    if path.is_file():
+        return file_hash(path), path.stat().st_size
+    h = hashlib.sha256()
+    size = 0
+    if unit.kind == "git":
+        try:
+            refs = subprocess.run(
+                ["git", "-C", str(path), "for-each-ref", "--format=%(objectname) %(refname)"],
+                capture_output=True, text=True, check=False, timeout=60,
+            ).stdout
+            head = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, check=False, timeout=60).stdout
+        except (OSError, subprocess.SubprocessError):
+            refs, head = "", ""
+        h.update(refs.encode())
+        h.update(head.encode())
+        mailmap = path / ".mailmap"
+        if mailmap.exists():
+            h.update(mailmap.read_bytes())
+        return h.hexdigest(), 0
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            fp = Path(root) / name
+            if fp.is_symlink():
+                continue
+            h.update(str(fp.relative_to(path)).encode())
+            h.update(file_hash(fp).encode())
+            size += fp.stat().st_size
+    return h.hexdigest(), size
+
+
+def chunk_id(kind: str, record_key: str, locator: str) -> str:
+    """Stable id of a chunk, also its id in Chroma."""
+    return hashlib.sha256(f"{kind}|{record_key}|{locator}".encode()).hexdigest()[:32]
+
+
+def _redact_value(value: Any, counter: list[int]) -> Any:
+    if isinstance(value, str):
+        text, n = redact(value)
+        counter[0] += n
+        return text
+    if isinstance(value, dict):
+        return {k: _redact_value(v, counter) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(v, counter) for v in value]
+    return value
+
+
+class Ingestor:
+    """One ingest run over a workspace."""
+
+    def __init__(self, ws: Workspace, progress: bool = False) -> None:
+        self.ws = ws
+        self.progress = progress
+        self.summary = Summary()
+        self.adapters = load_all()
+
+    # ------------------------------------------------------------------ run
+    def run(self, paths: list[Path], source: str = "auto", aliases: Path | None = None, name: str | None = None) -> Summary:
+        with self.ws.session() as s:
+            last = s.execute(select(IngestRun).order_by(IngestRun.id.desc()).limit(1)).scalar_one_or_none()
+            interrupted = last is not None and last.status == "running"
+            run = IngestRun(status="running")
+            s.add(run)
+            s.flush()
+            run_id = run.id
+        if interrupted:
+            from ingest.repair import reconcile
+
+            reconcile(self.ws)
+
+        alias_entries = None
+        if aliases is not None:
+            try:
+                alias_entries = load_aliases_file(aliases)
+            except AliasFileError as exc:
+                self.summary.quarantined.append(Problem(path=str(aliases), reason=str(exc).split(": ", 1)[-1]))
+
+        units, problems = discover(paths, source, self.adapters)
+        for p in problems:
+            self._quarantine(p)
+        groups: dict[str, list[Unit]] = {}
+        for u in units:
+            groups.setdefault(u.kind, []).append(u)
+        ctx = ReadContext(name=name, org_timezone=self.ws.settings.org_timezone)
+
+        with self._progress() as bar:
+            for kind in sorted(groups, key=lambda k: SOURCE_KINDS.index(k)):
+                self._ingest_group(kind, groups[kind], ctx, bar)
+            if alias_entries is not None:
+                with self.ws.session() as s:
+                    self.summary.merges += apply_aliases(s, alias_entries)
+            self._embed_pending(bar)
+
+        with self.ws.session() as s:
+            run = s.get(IngestRun, run_id)
+            if run is not None:
+                run.status = "done"
+                run.finished_at = utcnow()
+                run.summary = self.summary.to_json()
+        return self.summary
+
+    # ------------------------------------------------------------ progress
+    def _progress(self) -> Any:
+        from contextlib import nullcontext
+
+        if not self.progress:
+            return nullcontext(None)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        return Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            transient=False,
+        )
+
+    # --------------------------------------------------------------- group
+    def _ingest_group(self, kind: str, units: list[Unit], ctx: ReadContext, bar: Any) -> None:
+        states: dict[str, tuple[str, int]] = {}
+        unchanged = True
+        with self.ws.session() as s:
+            for u in units:
+                digest, size = unit_hash(u)
+                states[str(u.path)] = (digest, size)
+                row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one_or_none()
+                if row is None or row.content_hash != digest or row.status not in ("done", "quarantined"):
+                    unchanged = False
+            if unchanged:
+                for u in units:
+                    row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one()
+                    if row.status == "quarantined":
+                        reason = s.execute(
+                            select(Quarantine.reason).where(Quarantine.path == str(u.path)).order_by(Quarantine.id.desc()).limit(1)
+                        ).scalar_one_or_none()
+                        self.summary.quarantined.append(Problem(path=str(u.path), reason=f"{reason or 'unreadable'} (unchanged since it was quarantined)"))
+                    else:
+                        self.summary.skipped += 1
+                return
+            for u in units:
+                digest, size = states[str(u.path)]
+                row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one_or_none()
+                if row is None:
+                    s.add(SourceFile(path=str(u.path), kind=kind, content_hash=digest, size=size, status="started"))
+                else:
+                    row.kind, row.content_hash, row.size, row.status = kind, digest, size, "started"
+
+        adapter = self.adapters[kind]
+        task = bar.add_task(f"{kind}", total=None) if bar is not None else None
+        bad_files: dict[str, str] = {}
+        batch: list[Record] = []
+        try:
+            for item in adapter.read([u.path for u in units], ctx):
+                if isinstance(item, Problem):
+                    self._quarantine(item)
+                    if item.record is None:
+                        bad_files[item.path] = item.reason
+                    continue
+                batch.append(item)
+                if len(batch) >= RECORD_BATCH:
+                    self._store_batch(batch)
+                    if task is not None:
+                        bar.advance(task, len(batch))
+                    batch = []
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must not lose the rest of the run
+            reason = f"{kind} reader failed: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            for u in units:
+                bad_files.setdefault(str(u.path), reason)
+            self._quarantine(Problem(path=", ".join(str(u.path) for u in units)[:900], reason=reason))
+        if batch:
+            self._store_batch(batch)
+            if task is not None:
+                bar.advance(task, len(batch))
+        if task is not None:
+            bar.update(task, total=bar.tasks[task].completed)
+        self._embed_pending(bar)
+        with self.ws.session() as s:
+            for u in units:
+                row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one()
+                row.status = "quarantined" if str(u.path) in bad_files else "done"
+                row.ingested_at = utcnow()
+                if str(u.path) not in bad_files:
+                    self.summary.files += 1
+
+    def _quarantine(self, problem: Problem) -> None:
+        self.summary.quarantined.append(problem)
+        with self.ws.session() as s:
+            s.add(Quarantine(path=problem.path[:1000], record=problem.record, reason=problem.reason))
+        log = self.ws.settings.quarantine_path / "quarantine.log"
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(f"{utcnow().isoformat()} {problem.line()}\n")
+
+    # --------------------------------------------------------------- store
+    def _store_batch(self, records: list[Record]) -> None:
+        stale_chunks: list[str] = []
+        with self.ws.session() as s:
+            resolver = Resolver(s)
+            keys_by_kind: dict[str, list[str]] = {}
+            for r in records:
+                keys_by_kind.setdefault(r.kind, []).append(r.key)
+            existing: dict[tuple[str, str], RecordRow] = {}
+            for kind, keys in keys_by_kind.items():
+                for row in s.execute(select(RecordRow).where(RecordRow.kind == kind, RecordRow.key.in_(keys))).scalars():
+                    existing[(row.kind, row.key)] = row
+            seen: set[tuple[str, str]] = set()
+            for rec in records:
+                ident = (rec.kind, rec.key)
+                if ident in seen:
+                    continue  # the same record twice in one batch: first wins
+                seen.add(ident)
+                digest = rec.content_hash()
+                row = existing.get(ident)
+                if row is not None and row.record_hash == digest and row.complete:
+                    continue
+                old_chunks: dict[str, str] = {}
+                if row is not None:
+                    old_chunks = dict(
+                        s.execute(select(Chunk.id, Chunk.content_hash).where(Chunk.record_id == row.id, Chunk.embedded.is_(True))).all()
+                    )
+                    for model in (Activity, Incident, Shift, Chunk):
+                        s.execute(delete(model).where(model.record_id == row.id))
+                stale_chunks.extend(self._store_record(s, resolver, rec, digest, row, old_chunks))
+            self.summary.people += resolver.created
+            self.summary.merges += resolver.merged
+        if stale_chunks:
+            self.ws.index.delete(stale_chunks)
+
+    def _store_record(
+        self, s: Session, resolver: Resolver, rec: Record, digest: str, row: RecordRow | None, old_chunks: dict[str, str]
+    ) -> list[str]:
+        counter = [0]
+        for ref in rec.people:
+            resolver.resolve(ref)
+        doc = rec.document
+        authors = sorted({pid for a in (doc.authors if doc else []) if (pid := resolver.resolve(a))}) or None
+        last_editor = resolver.resolve(doc.last_editor) if doc and doc.last_editor else None
+        values = dict(
+            record_hash=digest, path=rec.path, title=_redact_value(rec.title, counter), occurred_at=rec.occurred_at,
+            doc_kind=doc.doc_kind if doc else None, doc_scope=doc.scope if doc else None, authors=authors,
+            last_editor=last_editor, updated_at=doc.updated_at if doc else None, complete=True,
+        )
+        if row is None:
+            row = RecordRow(kind=rec.kind, key=rec.key, **values)
+            s.add(row)
+        else:
+            for k, v in values.items():
+                setattr(row, k, v)
+        s.flush()
+        self.summary.records += 1
+
+        chunk_ids: dict[str, str] = {}
+        chunk_rows = []
+        for c in rec.chunks:
+            cid = chunk_id(rec.kind, rec.key, c.locator)
+            if cid in chunk_ids.values():
+                continue
+            chunk_ids[c.locator] = cid
+            text = _redact_value(c.text, counter)
+            content_hash = hashlib.sha256(text.encode()).hexdigest()
+            chunk_rows.append(dict(
+                id=cid, record_id=row.id, kind=c.kind, scope=c.scope, title=_redact_value(c.title, counter), text=text,
+                content_hash=content_hash, source=rec.kind, path=rec.path, locator=c.locator, ts=c.ts,
+                embedded=old_chunks.get(cid) == content_hash,
+            ))
+        if chunk_rows:
+            s.execute(insert(Chunk), chunk_rows)
+            self.summary.chunks += sum(1 for c in chunk_rows if c["id"] not in old_chunks)
+        stale = [cid for cid in old_chunks if cid not in {c["id"] for c in chunk_rows}]
+
+        acts = []
+        for a in rec.activities:
+            pid = resolver.resolve(a.person)
+            if pid is None:
+                continue
+            offset = a.ts.utcoffset()
+            acts.append(dict(
+                record_id=row.id, person_id=pid, scope=a.scope, action=a.action, ts=a.ts,
+                tz_offset=int(offset.total_seconds() // 60) if offset is not None else 0,
+                weight=weight_of(a.action), incident=a.incident, source=rec.kind,
+                chunk_id=chunk_ids.get(a.chunk_locator or "") or (chunk_rows[0]["id"] if len(chunk_rows) == 1 else None),
+                detail=_redact_value(a.detail, counter) or None,
+            ))
+        if acts:
+            s.execute(insert(Activity), acts)
+            self.summary.activities += len(acts)
+
+        for inc in rec.incidents:
+            if s.get(Incident, inc.key) is not None:
+                continue  # another source told us of this incident first
+            s.add(Incident(
+                key=inc.key, record_id=row.id, scope=inc.scope, title=_redact_value(inc.title, counter), severity=inc.severity,
+                status=inc.status, created_at=inc.created_at, resolved_at=inc.resolved_at, source=rec.kind,
+                chunk_id=chunk_ids.get(inc.chunk_locator or "") or (chunk_rows[0]["id"] if chunk_rows else None),
+            ))
+        shifts = []
+        for sh in rec.shifts:
+            pid = resolver.resolve(sh.person)
+            if pid is None:
+                continue
+            shifts.append(dict(record_id=row.id, person_id=pid, schedule=sh.schedule, scope=sh.scope, level=sh.level, start=sh.start, end=sh.end))
+        if shifts:
+            s.execute(insert(Shift), shifts)
+        s.flush()
+        self.summary.redacted += counter[0]
+        return stale
+
+    # --------------------------------------------------------------- embed
+    def _embed_pending(self, bar: Any) -> None:
+        with self.ws.session() as s:
+            total = s.execute(select(Chunk.id).where(Chunk.embedded.is_(False))).all()
+        if not total:
+            return
+        task = bar.add_task("embedding", total=len(total)) if bar is not None else None
+        index = self.ws.index
+        while True:
+            with self.ws.session() as s:
+                rows = s.execute(
+                    select(Chunk.id, Chunk.text, Chunk.content_hash, Chunk.kind, Chunk.scope, Chunk.source, Chunk.path,
+                           Chunk.locator, Chunk.ts, Chunk.title)
+                    .where(Chunk.embedded.is_(False)).order_by(Chunk.id).limit(EMBED_BATCH)
+                ).all()
+            if not rows:
+                break
+            by_hash: dict[str, list[float]] = {}
+            hashes = sorted({r.content_hash for r in rows})
+            with self.ws.session() as s:
+                donors = s.execute(
+                    select(Chunk.content_hash, Chunk.id).where(Chunk.content_hash.in_(hashes), Chunk.embedded.is_(True))
+                ).all()
+            donor_ids = {h: cid for h, cid in donors}
+            if donor_ids:
+                got = index.get_embeddings(list(donor_ids.values()))
+                for h, cid in donor_ids.items():
+                    if cid in got:
+                        by_hash[h] = got[cid]
+            todo: dict[str, str] = {}
+            for r in rows:
+                if r.content_hash not in by_hash:
+                    todo.setdefault(r.content_hash, r.text)
+            if todo:
+                vectors = index.embedder.encode(list(todo.values()))
+                by_hash.update(zip(todo.keys(), vectors, strict=True))
+                self.summary.embedded += len(todo)
+            index.upsert(
+                [r.id for r in rows],
+                [r.text for r in rows],
+                [
+                    {"kind": r.kind, "scope": r.scope or "", "source": r.source, "path": r.path, "locator": r.locator,
+                     "title": (r.title or "")[:300], "ts": int(r.ts.timestamp()) if r.ts else 0}
+                    for r in rows
+                ],
+                [by_hash[r.content_hash] for r in rows],
+            )
+            with self.ws.session() as s:
+                s.execute(update(Chunk).where(Chunk.id.in_([r.id for r in rows])).values(embedded=True))
+            if task is not None:
+                bar.advance(task, len(rows))
+
+
+def ingest_paths(
+    ws: Workspace,
+    paths: list[Path],
+    source: str = "auto",
+    aliases: Path | None = None,
+    name: str | None = None,
+    progress: bool = False,
+) -> Summary:
+    """Ingest ``paths`` into the workspace; see the module docstring for the order of work."""
+    if source not in SOURCE_CHOICES:
+        raise ValueError(f"unknown source kind {source!r}")
+    return Ingestor(ws, progress=progress).run([Path(p) for p in paths], source=source, aliases=aliases, name=name)
+
+
+def safe_zip_members(path: Path) -> Iterator[zipfile.ZipInfo]:
+    """Zip entries that stay inside the archive's folder (for adapters that read zips)."""
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            name = info.filename
+            if name.startswith("/") or ".." in Path(name).parts:
+                continue
+            yield info

@@ -1,0 +1,164 @@
+"""What an adapter produces: pydantic records that cross the boundary into storage.
+
+An adapter reads files of one source kind and yields :class:`Record` objects (or
+:class:`Problem` objects for input it cannot read).  A record is the unit of
+replacement: when a record's content changes, its old activities, chunks,
+incidents and shifts are removed and the new ones stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+SOURCE_KINDS = ("slack", "pagerduty", "opsgenie", "jira", "github", "git", "markdown", "oncall", "deploys")
+"""The source kinds of DESIGN.md, in the order ``--source`` lists them."""
+
+
+class PersonRef(BaseModel):
+    """One observation of an identity in a source (a Slack user, a git author, a PagerDuty user...)."""
+
+    source: str = Field(description="Source kind the observation comes from.")
+    key: str | None = Field(default=None, description="Source-local id: Slack U-id, PagerDuty user id, login.")
+    name: str | None = None
+    email: str | None = None
+    handle: str | None = Field(default=None, description="Chat or forge handle without '@'.")
+    is_bot: bool = False
+    timezone: str | None = Field(default=None, description="IANA zone if the source knows it.")
+    links: list[str] = Field(default_factory=list, description="Further aliases explicitly linked (mailmap).")
+
+    def label(self) -> str:
+        return self.name or self.email or self.handle or self.key or "?"
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp has no time zone")
+    return value
+
+
+class ActivityIn(BaseModel):
+    """A person did something in a scope at a time."""
+
+    person: PersonRef
+    scope: str
+    action: str
+    ts: datetime
+    incident: str | None = Field(default=None, description="Incident key this activity belongs to.")
+    detail: dict[str, Any] = Field(default_factory=dict)
+    chunk_locator: str | None = Field(default=None, description="Locator of the chunk that evidences this.")
+
+    _check_ts = field_validator("ts")(_aware)
+
+
+class ChunkIn(BaseModel):
+    """A unit of text to embed: a chat thread, a document section, an incident with its log."""
+
+    text: str
+    kind: str = Field(description="chat_thread, postmortem, runbook, incident, ticket, commit, note ...")
+    locator: str = Field(description="Where in the source the text sits, unique within the record.")
+    scope: str | None = None
+    title: str | None = None
+    ts: datetime | None = None
+
+
+class IncidentIn(BaseModel):
+    """An incident as a fact: for rescue detection, severity and classes."""
+
+    key: str
+    scope: str
+    title: str
+    severity: str | None = Field(default=None, description="Normalised: critical, high, medium, low.")
+    created_at: datetime
+    resolved_at: datetime | None = None
+    status: str | None = None
+    chunk_locator: str | None = None
+
+    _check_ts = field_validator("created_at")(_aware)
+
+
+class ShiftIn(BaseModel):
+    """An on-call shift."""
+
+    person: PersonRef
+    schedule: str
+    scope: str | None = None
+    level: int = 1
+    start: datetime
+    end: datetime
+
+    _check_start = field_validator("start", "end")(_aware)
+
+
+class DocumentIn(BaseModel):
+    """Knowledge documents (runbooks, postmortems): who wrote and who last changed them matters."""
+
+    doc_kind: str = Field(description="runbook or postmortem (or note).")
+    title: str
+    path: str
+    authors: list[PersonRef] = Field(default_factory=list)
+    last_editor: PersonRef | None = None
+    updated_at: datetime | None = None
+    scope: str | None = None
+
+
+class Record(BaseModel):
+    """The unit an adapter yields and storage replaces as a whole."""
+
+    kind: str = Field(description="Source kind.")
+    key: str = Field(description="Stable key, unique within the kind (e.g. 'incident:PABC123').")
+    path: str = Field(description="The file the record came from (first one if several).")
+    title: str | None = None
+    occurred_at: datetime | None = None
+    people: list[PersonRef] = Field(default_factory=list, description="Directory entries (users lists).")
+    activities: list[ActivityIn] = Field(default_factory=list)
+    chunks: list[ChunkIn] = Field(default_factory=list)
+    incidents: list[IncidentIn] = Field(default_factory=list)
+    shifts: list[ShiftIn] = Field(default_factory=list)
+    document: DocumentIn | None = None
+
+    def content_hash(self) -> str:
+        """A hash of everything in the record; unchanged hash means nothing to redo."""
+        payload = self.model_dump(mode="json")
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class Problem(BaseModel):
+    """Input that could not be read: quarantined with a one-line reason."""
+
+    path: str
+    reason: str
+    record: str | None = Field(default=None, description="The record within the file, where known.")
+
+    def line(self) -> str:
+        where = f"{self.path}" + (f" [{self.record}]" if self.record else "")
+        return f"{where}: {self.reason}"
+
+
+def slug(text: str) -> str:
+    """Lower-case slug for scope names: 'Payments API' -> 'payments-api'."""
+    out: list[str] = []
+    prev_dash = False
+    for ch in text.strip().lower():
+        if ch.isalnum():
+            out.append(ch)
+            prev_dash = False
+        elif not prev_dash:
+            out.append("-")
+            prev_dash = True
+    return "".join(out).strip("-") or "unknown"
+
+
+def file_hash(path: Path, bufsize: int = 1 << 20) -> str:
+    """SHA-256 of a file, streamed."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(bufsize):
+            h.update(chunk)
+    return h.hexdigest()
