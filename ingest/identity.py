@@ -105,7 +105,9 @@ class Resolver:
             pid = self.cache.get(key)
             if pid is None:
                 row = self.session.execute(
-                    select(Alias.person_id).where(Alias.kind == key[0], Alias.space.in_([key[1], "*"]), Alias.value == key[2])
+                    select(Alias.person_id).where(
+                        Alias.kind == key[0], Alias.space.in_([key[1], "*"]), Alias.value == key[2]
+                    )
                 ).first()
                 if row:
                     pid = row[0]
@@ -119,7 +121,16 @@ class Resolver:
             person_id = sorted(found)[0] if len(found) == 1 else self._merge_all(found)
         for (kind, space, value, display), key in zip(cands, keys, strict=True):
             if key in missing:
-                self.session.add(Alias(person_id=person_id, kind=kind, space=space, value=value, display=display, source=ref.source))
+                self.session.add(
+                    Alias(
+                        person_id=person_id,
+                        kind=kind,
+                        space=space,
+                        value=value,
+                        display=display,
+                        source=ref.source,
+                    )
+                )
                 self.session.flush()
             self.cache[key] = person_id
         if missing and ref.name:
@@ -135,15 +146,21 @@ class Resolver:
         return person_id
 
     def _create(self, ref: PersonRef) -> str:
-        base_text = ref.name or (ref.email.split("@")[0] if ref.email else None) or ref.handle or ref.key or "person"
+        base_text = (
+            ref.name or (ref.email.split("@")[0] if ref.email else None) or ref.handle or ref.key or "person"
+        )
         base = slug(base_text)[:56] or "person"
         pid, n = base, 1
         while self.session.get(Person, pid) is not None:
             n += 1
             pid = f"{base}-{n}"
         self.session.add(
-            Person(id=pid, name=(ref.name or ref.handle or ref.email or ref.key or pid).strip(),
-                   email=ref.email.strip().lower() if ref.email else None, timezone=ref.timezone)
+            Person(
+                id=pid,
+                name=(ref.name or ref.handle or ref.email or ref.key or pid).strip(),
+                email=ref.email.strip().lower() if ref.email else None,
+                timezone=ref.timezone,
+            )
         )
         self.session.flush()
         self.created += 1
@@ -166,7 +183,9 @@ class Resolver:
         if " " not in name:
             return  # single words are too weak to suggest anything
         others = self.session.execute(
-            select(Alias.person_id).where(Alias.kind == "name", Alias.value == name, Alias.space != ref.source)
+            select(Alias.person_id).where(
+                Alias.kind == "name", Alias.value == name, Alias.space != ref.source
+            )
         ).all()
         for (other,) in others:
             other = self.canonical(other)
@@ -177,7 +196,11 @@ class Resolver:
                 select(MergeSuggestion.id).where(MergeSuggestion.person_a == a, MergeSuggestion.person_b == b)
             ).first()
             if not exists:
-                self.session.add(MergeSuggestion(person_a=a, person_b=b, reason=f"same name {ref.name!r} in different sources"))
+                self.session.add(
+                    MergeSuggestion(
+                        person_a=a, person_b=b, reason=f"same name {ref.name!r} in different sources"
+                    )
+                )
                 self.session.flush()
 
 
@@ -193,7 +216,9 @@ def merge_people(session: Session, source_id: str, target_id: str) -> None:
         if rec.authors and source_id in rec.authors:
             rec.authors = sorted({target_id if a == source_id else a for a in rec.authors})
     for table, column in EXTRA_MERGE_TABLES:
-        session.execute(update(table).where(getattr(table.c, column) == source_id).values({column: target_id}))
+        session.execute(
+            update(table).where(getattr(table.c, column) == source_id).values({column: target_id})
+        )
     source = session.get(Person, source_id)
     target = session.get(Person, target_id)
     if source is not None:
@@ -249,14 +274,18 @@ def load_aliases_file(path: Path) -> list[dict[str, Any]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise AliasFileError(f"{path}: not valid YAML ({exc.__class__.__name__}); expected 'people: [{{name, aliases}}]'") from exc
+        raise AliasFileError(
+            f"{path}: not valid YAML ({exc.__class__.__name__}); expected 'people: [{{name, aliases}}]'"
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("people"), list):
         raise AliasFileError(f"{path}: expected a mapping with a 'people' list (see DESIGN.md, People)")
     out = []
     for i, entry in enumerate(data["people"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("aliases", []), list):
             raise AliasFileError(f"{path}: people[{i}] needs 'name' and an 'aliases' list")
-        out.append({"name": str(entry.get("name") or ""), "aliases": [str(a) for a in entry.get("aliases", [])]})
+        out.append(
+            {"name": str(entry.get("name") or ""), "aliases": [str(a) for a in entry.get("aliases", [])]}
+        )
     return out
 
 
@@ -276,8 +305,14 @@ def apply_aliases(session: Session, entries: list[dict[str, Any]]) -> int:
                 q = q.where(Alias.space == space)
             ids.update(resolver.canonical(r[0]) for r in session.execute(q).all())
             if kind == "handle":  # an alias file's bare word may be a login or key too
-                ids.update(resolver.canonical(r[0]) for r in session.execute(
-                    select(Alias.person_id).where(Alias.kind.in_(["key", "name"]), Alias.value.in_([value, value.upper()]))).all())
+                ids.update(
+                    resolver.canonical(r[0])
+                    for r in session.execute(
+                        select(Alias.person_id).where(
+                            Alias.kind.in_(["key", "name"]), Alias.value.in_([value, value.upper()])
+                        )
+                    ).all()
+                )
         if not ids:
             target = resolver._create(PersonRef(source="aliases", name=name or entry["aliases"][0]))
         elif len(ids) == 1:
@@ -294,6 +329,10 @@ def apply_aliases(session: Session, entries: list[dict[str, Any]]) -> int:
                 select(Alias.id).where(Alias.kind == kind, Alias.space == space, Alias.value == value)
             ).first()
             if not exists:
-                session.add(Alias(person_id=target, kind=kind, space=space, value=value, display=value, source="aliases"))
+                session.add(
+                    Alias(
+                        person_id=target, kind=kind, space=space, value=value, display=value, source="aliases"
+                    )
+                )
                 session.flush()
     return merges

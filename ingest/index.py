@@ -122,7 +122,9 @@ class Index:
         vector = self.embedder.encode([text])[0]
         return self.query_vector(vector, n=n, where=where)
 
-    def query_vector(self, vector: Sequence[float], n: int = 8, where: dict[str, Any] | None = None) -> list[Hit]:
+    def query_vector(
+        self, vector: Sequence[float], n: int = 8, where: dict[str, Any] | None = None
+    ) -> list[Hit]:
         if self.count() == 0:
             return []
         res = self.collection.query(

@@ -27,7 +27,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ingest.actions import weight_of
-from ingest.adapters.base import REGISTRY, Adapter, ReadContext, Shape, json_shape, load_all
+from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all
 from ingest.db import Activity, Chunk, Incident, IngestRun, Quarantine, RecordRow, Shift, SourceFile, utcnow
 from ingest.identity import AliasFileError, Resolver, apply_aliases, load_aliases_file
 from ingest.records import SOURCE_KINDS, Problem, Record, file_hash
@@ -73,7 +73,9 @@ class Summary:
             "chunks": self.chunks,
             "skipped": self.skipped,
             "redacted": self.redacted,
-            "quarantined": [{"path": q.path, "reason": q.reason, "record": q.record} for q in self.quarantined],
+            "quarantined": [
+                {"path": q.path, "reason": q.reason, "record": q.record} for q in self.quarantined
+            ],
         }
 
 
@@ -86,7 +88,9 @@ class Unit:
 
 
 def _is_git_repo(path: Path) -> bool:
-    return (path / ".git").exists() or ((path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir())
+    return (path / ".git").exists() or (
+        (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+    )
 
 
 def _folder_kind(path: Path, adapters: dict[str, Adapter]) -> str | None:
@@ -116,7 +120,9 @@ def detect(path: Path, adapters: dict[str, Adapter]) -> str | None:
     return None
 
 
-def discover(paths: Iterable[Path], source: str, adapters: dict[str, Adapter]) -> tuple[list[Unit], list[Problem]]:
+def discover(
+    paths: Iterable[Path], source: str, adapters: dict[str, Adapter]
+) -> tuple[list[Unit], list[Problem]]:
     """Expand the given paths into units of known kind (and problems for the rest)."""
     units: list[Unit] = []
     problems: list[Problem] = []
@@ -143,8 +149,22 @@ def discover(paths: Iterable[Path], source: str, adapters: dict[str, Adapter]) -
         kind = detect(path, adapters)
         if kind:
             units.append(Unit(path, kind))
-        elif top or path.suffix.lower() in {".json", ".csv", ".md", ".markdown", ".zip", ".yaml", ".yml", ".jsonl"}:
-            problems.append(Problem(path=str(path), reason=f"unknown format: not recognised as any of {', '.join(SOURCE_KINDS)}; pass --source KIND if it is one"))
+        elif top or path.suffix.lower() in {
+            ".json",
+            ".csv",
+            ".md",
+            ".markdown",
+            ".zip",
+            ".yaml",
+            ".yml",
+            ".jsonl",
+        }:
+            problems.append(
+                Problem(
+                    path=str(path),
+                    reason=f"unknown format: not recognised as any of {', '.join(SOURCE_KINDS)}; pass --source KIND if it is one",
+                )
+            )
 
     for p in paths:
         visit(Path(p).resolve(), True)
@@ -162,9 +182,18 @@ def unit_hash(unit: Unit) -> tuple[str, int]:
         try:
             refs = subprocess.run(
                 ["git", "-C", str(path), "for-each-ref", "--format=%(objectname) %(refname)"],
-                capture_output=True, text=True, check=False, timeout=60,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
             ).stdout
-            head = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, check=False, timeout=60).stdout
+            head = subprocess.run(
+                ["git", "-C", str(path), "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+            ).stdout
         except (OSError, subprocess.SubprocessError):
             refs, head = "", ""
         h.update(refs.encode())
@@ -212,7 +241,9 @@ class Ingestor:
         self.adapters = load_all()
 
     # ------------------------------------------------------------------ run
-    def run(self, paths: list[Path], source: str = "auto", aliases: Path | None = None, name: str | None = None) -> Summary:
+    def run(
+        self, paths: list[Path], source: str = "auto", aliases: Path | None = None, name: str | None = None
+    ) -> Summary:
         with self.ws.session() as s:
             last = s.execute(select(IngestRun).order_by(IngestRun.id.desc()).limit(1)).scalar_one_or_none()
             interrupted = last is not None and last.status == "running"
@@ -230,7 +261,9 @@ class Ingestor:
             try:
                 alias_entries = load_aliases_file(aliases)
             except AliasFileError as exc:
-                self.summary.quarantined.append(Problem(path=str(aliases), reason=str(exc).split(": ", 1)[-1]))
+                self.summary.quarantined.append(
+                    Problem(path=str(aliases), reason=str(exc).split(": ", 1)[-1])
+                )
 
         units, problems = discover(paths, source, self.adapters)
         for p in problems:
@@ -265,7 +298,10 @@ class Ingestor:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         return Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
             transient=False,
         )
 
@@ -285,9 +321,17 @@ class Ingestor:
                     row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one()
                     if row.status == "quarantined":
                         reason = s.execute(
-                            select(Quarantine.reason).where(Quarantine.path == str(u.path)).order_by(Quarantine.id.desc()).limit(1)
+                            select(Quarantine.reason)
+                            .where(Quarantine.path == str(u.path))
+                            .order_by(Quarantine.id.desc())
+                            .limit(1)
                         ).scalar_one_or_none()
-                        self.summary.quarantined.append(Problem(path=str(u.path), reason=f"{reason or 'unreadable'} (unchanged since it was quarantined)"))
+                        self.summary.quarantined.append(
+                            Problem(
+                                path=str(u.path),
+                                reason=f"{reason or 'unreadable'} (unchanged since it was quarantined)",
+                            )
+                        )
                     else:
                         self.summary.skipped += 1
                 return
@@ -295,7 +339,11 @@ class Ingestor:
                 digest, size = states[str(u.path)]
                 row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one_or_none()
                 if row is None:
-                    s.add(SourceFile(path=str(u.path), kind=kind, content_hash=digest, size=size, status="started"))
+                    s.add(
+                        SourceFile(
+                            path=str(u.path), kind=kind, content_hash=digest, size=size, status="started"
+                        )
+                    )
                 else:
                     row.kind, row.content_hash, row.size, row.status = kind, digest, size, "started"
 
@@ -354,7 +402,9 @@ class Ingestor:
                 keys_by_kind.setdefault(r.kind, []).append(r.key)
             existing: dict[tuple[str, str], RecordRow] = {}
             for kind, keys in keys_by_kind.items():
-                for row in s.execute(select(RecordRow).where(RecordRow.kind == kind, RecordRow.key.in_(keys))).scalars():
+                for row in s.execute(
+                    select(RecordRow).where(RecordRow.kind == kind, RecordRow.key.in_(keys))
+                ).scalars():
                     existing[(row.kind, row.key)] = row
             seen: set[tuple[str, str]] = set()
             for rec in records:
@@ -369,7 +419,11 @@ class Ingestor:
                 old_chunks: dict[str, str] = {}
                 if row is not None:
                     old_chunks = dict(
-                        s.execute(select(Chunk.id, Chunk.content_hash).where(Chunk.record_id == row.id, Chunk.embedded.is_(True))).all()
+                        s.execute(
+                            select(Chunk.id, Chunk.content_hash).where(
+                                Chunk.record_id == row.id, Chunk.embedded.is_(True)
+                            )
+                        ).all()
                     )
                     for model in (Activity, Incident, Shift, Chunk):
                         s.execute(delete(model).where(model.record_id == row.id))
@@ -380,7 +434,13 @@ class Ingestor:
             self.ws.index.delete(stale_chunks)
 
     def _store_record(
-        self, s: Session, resolver: Resolver, rec: Record, digest: str, row: RecordRow | None, old_chunks: dict[str, str]
+        self,
+        s: Session,
+        resolver: Resolver,
+        rec: Record,
+        digest: str,
+        row: RecordRow | None,
+        old_chunks: dict[str, str],
     ) -> list[str]:
         counter = [0]
         for ref in rec.people:
@@ -389,9 +449,16 @@ class Ingestor:
         authors = sorted({pid for a in (doc.authors if doc else []) if (pid := resolver.resolve(a))}) or None
         last_editor = resolver.resolve(doc.last_editor) if doc and doc.last_editor else None
         values = dict(
-            record_hash=digest, path=rec.path, title=_redact_value(rec.title, counter), occurred_at=rec.occurred_at,
-            doc_kind=doc.doc_kind if doc else None, doc_scope=doc.scope if doc else None, authors=authors,
-            last_editor=last_editor, updated_at=doc.updated_at if doc else None, complete=True,
+            record_hash=digest,
+            path=rec.path,
+            title=_redact_value(rec.title, counter),
+            occurred_at=rec.occurred_at,
+            doc_kind=doc.doc_kind if doc else None,
+            doc_scope=doc.scope if doc else None,
+            authors=authors,
+            last_editor=last_editor,
+            updated_at=doc.updated_at if doc else None,
+            complete=True,
         )
         if row is None:
             row = RecordRow(kind=rec.kind, key=rec.key, **values)
@@ -411,11 +478,22 @@ class Ingestor:
             chunk_ids[c.locator] = cid
             text = _redact_value(c.text, counter)
             content_hash = hashlib.sha256(text.encode()).hexdigest()
-            chunk_rows.append(dict(
-                id=cid, record_id=row.id, kind=c.kind, scope=c.scope, title=_redact_value(c.title, counter), text=text,
-                content_hash=content_hash, source=rec.kind, path=rec.path, locator=c.locator, ts=c.ts,
-                embedded=old_chunks.get(cid) == content_hash,
-            ))
+            chunk_rows.append(
+                dict(
+                    id=cid,
+                    record_id=row.id,
+                    kind=c.kind,
+                    scope=c.scope,
+                    title=_redact_value(c.title, counter),
+                    text=text,
+                    content_hash=content_hash,
+                    source=rec.kind,
+                    path=rec.path,
+                    locator=c.locator,
+                    ts=c.ts,
+                    embedded=old_chunks.get(cid) == content_hash,
+                )
+            )
         if chunk_rows:
             s.execute(insert(Chunk), chunk_rows)
             self.summary.chunks += sum(1 for c in chunk_rows if c["id"] not in old_chunks)
@@ -427,13 +505,22 @@ class Ingestor:
             if pid is None:
                 continue
             offset = a.ts.utcoffset()
-            acts.append(dict(
-                record_id=row.id, person_id=pid, scope=a.scope, action=a.action, ts=a.ts,
-                tz_offset=int(offset.total_seconds() // 60) if offset is not None else 0,
-                weight=weight_of(a.action), incident=a.incident, source=rec.kind,
-                chunk_id=chunk_ids.get(a.chunk_locator or "") or (chunk_rows[0]["id"] if len(chunk_rows) == 1 else None),
-                detail=_redact_value(a.detail, counter) or None,
-            ))
+            acts.append(
+                dict(
+                    record_id=row.id,
+                    person_id=pid,
+                    scope=a.scope,
+                    action=a.action,
+                    ts=a.ts,
+                    tz_offset=int(offset.total_seconds() // 60) if offset is not None else 0,
+                    weight=weight_of(a.action),
+                    incident=a.incident,
+                    source=rec.kind,
+                    chunk_id=chunk_ids.get(a.chunk_locator or "")
+                    or (chunk_rows[0]["id"] if len(chunk_rows) == 1 else None),
+                    detail=_redact_value(a.detail, counter) or None,
+                )
+            )
         if acts:
             s.execute(insert(Activity), acts)
             self.summary.activities += len(acts)
@@ -441,17 +528,37 @@ class Ingestor:
         for inc in rec.incidents:
             if s.get(Incident, inc.key) is not None:
                 continue  # another source told us of this incident first
-            s.add(Incident(
-                key=inc.key, record_id=row.id, scope=inc.scope, title=_redact_value(inc.title, counter), severity=inc.severity,
-                status=inc.status, created_at=inc.created_at, resolved_at=inc.resolved_at, source=rec.kind,
-                chunk_id=chunk_ids.get(inc.chunk_locator or "") or (chunk_rows[0]["id"] if chunk_rows else None),
-            ))
+            s.add(
+                Incident(
+                    key=inc.key,
+                    record_id=row.id,
+                    scope=inc.scope,
+                    title=_redact_value(inc.title, counter),
+                    severity=inc.severity,
+                    status=inc.status,
+                    created_at=inc.created_at,
+                    resolved_at=inc.resolved_at,
+                    source=rec.kind,
+                    chunk_id=chunk_ids.get(inc.chunk_locator or "")
+                    or (chunk_rows[0]["id"] if chunk_rows else None),
+                )
+            )
         shifts = []
         for sh in rec.shifts:
             pid = resolver.resolve(sh.person)
             if pid is None:
                 continue
-            shifts.append(dict(record_id=row.id, person_id=pid, schedule=sh.schedule, scope=sh.scope, level=sh.level, start=sh.start, end=sh.end))
+            shifts.append(
+                dict(
+                    record_id=row.id,
+                    person_id=pid,
+                    schedule=sh.schedule,
+                    scope=sh.scope,
+                    level=sh.level,
+                    start=sh.start,
+                    end=sh.end,
+                )
+            )
         if shifts:
             s.execute(insert(Shift), shifts)
         s.flush()
@@ -469,9 +576,21 @@ class Ingestor:
         while True:
             with self.ws.session() as s:
                 rows = s.execute(
-                    select(Chunk.id, Chunk.text, Chunk.content_hash, Chunk.kind, Chunk.scope, Chunk.source, Chunk.path,
-                           Chunk.locator, Chunk.ts, Chunk.title)
-                    .where(Chunk.embedded.is_(False)).order_by(Chunk.id).limit(EMBED_BATCH)
+                    select(
+                        Chunk.id,
+                        Chunk.text,
+                        Chunk.content_hash,
+                        Chunk.kind,
+                        Chunk.scope,
+                        Chunk.source,
+                        Chunk.path,
+                        Chunk.locator,
+                        Chunk.ts,
+                        Chunk.title,
+                    )
+                    .where(Chunk.embedded.is_(False))
+                    .order_by(Chunk.id)
+                    .limit(EMBED_BATCH)
                 ).all()
             if not rows:
                 break
@@ -479,7 +598,9 @@ class Ingestor:
             hashes = sorted({r.content_hash for r in rows})
             with self.ws.session() as s:
                 donors = s.execute(
-                    select(Chunk.content_hash, Chunk.id).where(Chunk.content_hash.in_(hashes), Chunk.embedded.is_(True))
+                    select(Chunk.content_hash, Chunk.id).where(
+                        Chunk.content_hash.in_(hashes), Chunk.embedded.is_(True)
+                    )
                 ).all()
             donor_ids = {h: cid for h, cid in donors}
             if donor_ids:
@@ -499,8 +620,15 @@ class Ingestor:
                 [r.id for r in rows],
                 [r.text for r in rows],
                 [
-                    {"kind": r.kind, "scope": r.scope or "", "source": r.source, "path": r.path, "locator": r.locator,
-                     "title": (r.title or "")[:300], "ts": int(r.ts.timestamp()) if r.ts else 0}
+                    {
+                        "kind": r.kind,
+                        "scope": r.scope or "",
+                        "source": r.source,
+                        "path": r.path,
+                        "locator": r.locator,
+                        "title": (r.title or "")[:300],
+                        "ts": int(r.ts.timestamp()) if r.ts else 0,
+                    }
                     for r in rows
                 ],
                 [by_hash[r.content_hash] for r in rows],
@@ -522,7 +650,9 @@ def ingest_paths(
     """Ingest ``paths`` into the workspace; see the module docstring for the order of work."""
     if source not in SOURCE_CHOICES:
         raise ValueError(f"unknown source kind {source!r}")
-    return Ingestor(ws, progress=progress).run([Path(p) for p in paths], source=source, aliases=aliases, name=name)
+    return Ingestor(ws, progress=progress).run(
+        [Path(p) for p in paths], source=source, aliases=aliases, name=name
+    )
 
 
 def safe_zip_members(path: Path) -> Iterator[zipfile.ZipInfo]:

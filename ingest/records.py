@@ -24,7 +24,9 @@ class PersonRef(BaseModel):
     """One observation of an identity in a source (a Slack user, a git author, a PagerDuty user...)."""
 
     source: str = Field(description="Source kind the observation comes from.")
-    key: str | None = Field(default=None, description="Source-local id: Slack U-id, PagerDuty user id, login.")
+    key: str | None = Field(
+        default=None, description="Source-local id: Slack U-id, PagerDuty user id, login."
+    )
     name: str | None = None
     email: str | None = None
     handle: str | None = Field(default=None, description="Chat or forge handle without '@'.")

@@ -24,5 +24,13 @@ def reconcile(ws: Workspace, fix: bool = True) -> dict[str, Any]:
         if missing:
             with ws.session() as s:
                 for start in range(0, len(missing), 500):
-                    s.execute(update(Chunk).where(Chunk.id.in_(missing[start : start + 500])).values(embedded=False))
-    return {"chunks": len(db_ids), "vectors": len(index_ids), "orphaned_vectors": len(orphans), "missing_vectors": len(missing), "fixed": fix}
+                    s.execute(
+                        update(Chunk).where(Chunk.id.in_(missing[start : start + 500])).values(embedded=False)
+                    )
+    return {
+        "chunks": len(db_ids),
+        "vectors": len(index_ids),
+        "orphaned_vectors": len(orphans),
+        "missing_vectors": len(missing),
+        "fixed": fix,
+    }

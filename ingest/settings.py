@@ -29,7 +29,9 @@ class Settings(BaseSettings):
         default=None,
         description="sentence-transformers model name or path; default is the bundled all-MiniLM-L6-v2.",
     )
-    embedding_backend: str = Field(default="torch", description="sentence-transformers backend: torch or onnx.")
+    embedding_backend: str = Field(
+        default="torch", description="sentence-transformers backend: torch or onnx."
+    )
     embedding_batch_size: int = Field(default=64, description="Texts per encode call.")
     org_timezone: str = Field(default="UTC", description="IANA zone used when a person has none configured.")
     anthropic_api_key: str | None = Field(
@@ -43,7 +45,9 @@ class Settings(BaseSettings):
     )
     anthropic_max_retries: int = Field(default=4, description="Retries with backoff on 429/529.")
     webhook_url: str | None = Field(default=None, description="Slack incoming-webhook URL for scan findings.")
-    review_url: str = Field(default="http://127.0.0.1:8501", description="Link to the review queue in reports.")
+    review_url: str = Field(
+        default="http://127.0.0.1:8501", description="Link to the review queue in reports."
+    )
     offline: bool = Field(default=False, description="Force the offline drafter even when a key is set.")
 
     @cached_property

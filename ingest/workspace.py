@@ -26,7 +26,9 @@ class Workspace:
         ensure_workspace(settings)
 
     @classmethod
-    def open(cls, home: str | Path | None = None, embedder: Embedder | None = None, **overrides: Any) -> Workspace:
+    def open(
+        cls, home: str | Path | None = None, embedder: Embedder | None = None, **overrides: Any
+    ) -> Workspace:
         """The workspace at ``home`` (else ``$UNDERSTUDY_HOME``, else ``./.understudy``)."""
         return cls(load_settings(home, **overrides), embedder=embedder)
 

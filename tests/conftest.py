@@ -21,7 +21,9 @@ _real_connect = socket.socket.connect
 def _guarded_connect(self: socket.socket, address: object) -> object:
     host = address[0] if isinstance(address, tuple) else str(address)
     if self.family in (socket.AF_INET, socket.AF_INET6) and not str(host).startswith(_LOOPBACK):
-        raise RuntimeError(f"test tried to reach the network: {address!r} (tests are offline; use a cassette)")
+        raise RuntimeError(
+            f"test tried to reach the network: {address!r} (tests are offline; use a cassette)"
+        )
     return _real_connect(self, address)  # type: ignore[arg-type]
 
 

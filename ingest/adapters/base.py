@@ -110,18 +110,14 @@ def register(adapter_cls: type[Adapter]) -> type[Adapter]:
     return adapter_cls
 
 
+ADAPTER_MODULES = ("slack", "pagerduty", "opsgenie", "jira", "github", "git", "markdown", "oncall", "deploys")
+"""Modules under ``ingest.adapters`` that register an adapter each."""
+
+
 def load_all() -> dict[str, Adapter]:
     """Import every adapter module so they register; return the registry."""
-    from ingest.adapters import (  # noqa: F401
-        deploys,
-        git,
-        github,
-        jira,
-        markdown,
-        oncall,
-        opsgenie,
-        pagerduty,
-        slack,
-    )
+    import importlib
 
+    for name in ADAPTER_MODULES:
+        importlib.import_module(f"ingest.adapters.{name}")
     return REGISTRY

@@ -1,0 +1,773 @@
+"""Helpers shared by the source adapters.
+
+Stable API (other adapters import these; keep signatures unchanged):
+
+Time
+    ``parse_ts(value, default_tz="UTC") -> datetime | None``
+        ISO-8601 string (offset kept, ``Z`` -> UTC, ``+0200`` accepted), epoch seconds or
+        milliseconds (int, float or digit string, -> UTC), or a datetime.  Naive values get
+        ``default_tz`` (an IANA name or tzinfo).  None when the value is empty or unreadable.
+    ``epoch_ts(value) -> datetime | None``            Slack-style ``"1709287200.000100"`` -> UTC.
+    ``later(a, b) -> datetime | None``               The later of two optional datetimes.
+
+Text
+    ``clean_text(text, names=None) -> str``        Slack/markup cleaning: ``<@U1>`` -> ``@name``
+        (``names`` maps ids to names), ``<url|label>`` -> ``label (url)``, ``<#C1|x>`` -> ``#x``,
+        ``<!here>`` -> ``@here``, HTML entities unescaped, control characters dropped.
+    ``excerpt(text, limit=EXCERPT_CHARS) -> str``   One line, at most ``limit`` characters.
+    ``looks_like_email(value) -> bool``
+
+Scopes
+    ``channel_scope(name, general=False) -> str``   Chat channel name -> ``service:<slug>``
+        (``inc-payments-api-2024-03-01`` -> ``service:payments-api``) or ``channel:<slug>``
+        for general channels and names that carry no service.
+    ``service_scope(name) -> str``                   ``service:<slug>``.
+    ``task_scope(action, service) -> str``           ``task:<action>:<slug>``.
+    ``scope_from_tags(tags) -> str | None``          ``service:x`` / ``service=x`` / ``service/x`` tag.
+
+People and actions
+    ``is_bot_name(name) -> bool``                     ``[bot]`` logins, System, Alert API, integrations.
+    ``actor_ref(source, value, is_bot=False) -> PersonRef``  A bare actor string (email or username).
+    ``asks_for_help(text) -> bool``                   The message asks someone for help.
+    ``is_pull_in(text, who, strict=False) -> bool``   ``who`` (a mention token as written in
+        ``text``, e.g. ``<@U123>`` or ``@grant``) is pulled in by name: "paging X", "X can you
+        take a look", "cc X", "X fixed this last time" ...; ``strict`` needs the phrase next to it.
+    ``named_pull_ins(text, names) -> list[str]``      Keys of people pulled in by plain name
+        ("paging Grant"); ``names`` maps unambiguous written names to person keys.
+    ``mention_tokens(text) -> list[str]``             ``@handle`` tokens in plain text (no emails).
+    ``carries_fix(text) -> bool``                     The message carries a fix: a command in code
+        (``kubectl ...``, SQL, ``./script``; a quoted error is not one) or a fix phrase.
+    ``incident_refs(text) -> list[str]``              Incident keys referenced (``pagerduty:<id>``,
+        ``opsgenie:<id>``), in order of appearance, without duplicates.
+
+Reading
+    ``items_or_problem(path, prefix) -> Iterator[Any | Problem]``  Stream an array with ijson;
+        a parse error ends the stream with one Problem (items before it are kept).
+    ``load_or_problem(path) -> Any | Problem``        Load a small JSON file or say why not.
+    ``shape_of(path, shape=None) -> Shape | None``    ``shape`` if given, else the outline of the
+        file's readable beginning (a truncated or damaged file still shows its list keys, so the
+        items before the damage can be kept).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import ijson
+from dateutil import parser as dateparser
+
+from ingest.adapters.base import Shape, iter_json_items, json_shape
+from ingest.records import PersonRef, Problem, slug
+
+EXCERPT_CHARS = 200
+"""Length of the text excerpts kept in activity details: enough for a sentence of context."""
+
+EPOCH_MS_THRESHOLD = 100_000_000_000
+"""Epoch numbers above this are milliseconds (1e11 seconds is the year 5138)."""
+
+# ---------------------------------------------------------------------------------------------- time
+
+
+def _zone(tz: str | tzinfo) -> tzinfo:
+    if isinstance(tz, tzinfo):
+        return tz
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def parse_ts(value: Any, default_tz: str | tzinfo = "UTC") -> datetime | None:
+    """A timezone-aware datetime from an ISO string, an epoch number or a datetime; offsets are kept."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=_zone(default_tz))
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    text = str(value).strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return _from_epoch(float(text))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = dateparser.parse(text)
+        except (ValueError, OverflowError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_zone(default_tz))
+    return parsed
+
+
+def _from_epoch(number: float) -> datetime | None:
+    if number > EPOCH_MS_THRESHOLD:
+        number /= 1000.0
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def epoch_ts(value: Any) -> datetime | None:
+    """A Slack ``ts`` ("1709287200.000100") as a UTC datetime."""
+    if value is None:
+        return None
+    try:
+        return _from_epoch(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def later(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The later of two optional datetimes."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+# ---------------------------------------------------------------------------------------------- text
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SLACK_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_SLACK_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
+_SLACK_SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+_SLACK_SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
+_SLACK_LINK = re.compile(r"<((?:https?|mailto|ftp):[^>|]+)(?:\|([^>]*))?>")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
+
+
+def clean_text(text: str | None, names: dict[str, str] | None = None) -> str:
+    """Readable text from chat markup; ``names`` maps user ids to the name written after '@'."""
+    if not text:
+        return ""
+    names = names or {}
+
+    def user(m: re.Match[str]) -> str:
+        return "@" + (names.get(m.group(1)) or m.group(2) or m.group(1))
+
+    def link(m: re.Match[str]) -> str:
+        url, label = m.group(1), m.group(2)
+        if url.startswith("mailto:"):
+            return label or url[len("mailto:") :]
+        return f"{label} ({url})" if label and label != url else url
+
+    out = _SLACK_USER.sub(user, text)
+    out = _SLACK_CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), out)
+    out = _SLACK_SPECIAL.sub(lambda m: "@" + m.group(1), out)
+    out = _SLACK_SUBTEAM.sub(lambda m: m.group(1) or "@team", out)
+    out = _SLACK_LINK.sub(link, out)
+    out = html.unescape(out)
+    out = _CONTROL.sub("", out)
+    return out.strip()
+
+
+def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """One line of at most ``limit`` characters."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def looks_like_email(value: str | None) -> bool:
+    """Whether a string is shaped like an email address."""
+    return bool(value) and bool(_EMAIL.match(value.strip()))  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------------------------- scopes
+
+CHANNEL_PREFIXES = frozenset(
+    {
+        "inc",
+        "incident",
+        "incidents",
+        "ops",
+        "oncall",
+        "on-call",
+        "alerts",
+        "alert",
+        "team",
+        "sre",
+        "warroom",
+        "war-room",
+        "help",
+        "support",
+        "eng",
+        "prod",
+        "outage",
+        "sev",
+        "sev1",
+        "sev2",
+        "sev3",
+        "p1",
+        "p2",
+        "p3",
+        "ir",
+        "page",
+        "pages",
+        "ask",
+        "x",
+    }
+)
+"""Leading channel-name words that say what kind of channel it is, not which service."""
+
+CHANNEL_SUFFIXES = frozenset(
+    {
+        "inc",
+        "incident",
+        "incidents",
+        "ops",
+        "oncall",
+        "on-call",
+        "alerts",
+        "alert",
+        "team",
+        "sre",
+        "warroom",
+        "war-room",
+        "help",
+        "support",
+        "eng",
+        "prod",
+        "outage",
+        "notifications",
+        "notify",
+        "pages",
+        "page",
+        "dev",
+        "devs",
+        "room",
+        "chat",
+        "triage",
+    }
+)
+"""Trailing channel-name words that say what kind of channel it is, not which service."""
+
+GENERAL_CHANNELS = frozenset(
+    {
+        "general",
+        "random",
+        "announcements",
+        "announce",
+        "social",
+        "watercooler",
+        "off-topic",
+        "offtopic",
+        "fun",
+        "introductions",
+        "hello",
+        "lounge",
+        "news",
+        "all",
+        "everyone",
+        "dm",
+        "mpdm",
+    }
+)
+"""Channels that belong to no service: their scope is ``channel:<name>``."""
+
+_MONTHS = frozenset(
+    {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+)
+
+
+def _is_noise_token(token: str) -> bool:
+    return token.isdigit() or token in _MONTHS or bool(re.fullmatch(r"\d{4}[a-z]{0,3}\d{0,4}", token))
+
+
+def channel_scope(name: str, general: bool = False) -> str:
+    """A chat channel's scope: ``service:<slug>`` from its name, or ``channel:<slug>`` for general ones."""
+    base = slug(name or "")
+    if general or base in GENERAL_CHANNELS or base.startswith(("mpdm-", "dm-")):
+        return f"channel:{base}"
+    tokens = [t for t in re.split(r"[-_.]+", base) if t]
+    tokens = [t for t in tokens]
+    while tokens and (tokens[0] in CHANNEL_PREFIXES or _is_noise_token(tokens[0])):
+        tokens.pop(0)
+    while tokens and (tokens[-1] in CHANNEL_SUFFIXES or _is_noise_token(tokens[-1])):
+        tokens.pop()
+    # 'on-call' splits into two tokens; strip the pair at either end too
+    if tokens[-2:] == ["on", "call"]:
+        tokens = tokens[:-2]
+    if tokens[:2] == ["on", "call"]:
+        tokens = tokens[2:]
+    if not tokens or "-".join(tokens) in GENERAL_CHANNELS:
+        return f"channel:{base}"
+    return f"service:{'-'.join(tokens)}"
+
+
+def service_scope(name: str) -> str:
+    """``service:<slug>``."""
+    return f"service:{slug(name)}"
+
+
+def task_scope(action: str, service: str) -> str:
+    """``task:<action>:<slug>``."""
+    return f"task:{slug(action)}:{slug(service)}"
+
+
+_SCOPE_TAG = re.compile(r"^(?:service|svc|component|app)\s*[:=/]\s*(.+)$", re.IGNORECASE)
+
+
+def scope_from_tags(tags: Iterable[Any] | None) -> str | None:
+    """``service:<slug>`` from a tag like ``service:payments-api`` (also ``=`` and ``/``), else None."""
+    for tag in tags or []:
+        m = _SCOPE_TAG.match(str(tag).strip())
+        if m and m.group(1).strip():
+            return service_scope(m.group(1))
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- people
+
+BOT_WORDS = (
+    "system",
+    "alert api",
+    "api",
+    "integration",
+    "automation",
+    "heartbeat",
+    "webhook",
+    "scheduler",
+    "pagerduty",
+    "opsgenie",
+    "datadog",
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    "nagios",
+    "zabbix",
+    "new relic",
+    "newrelic",
+    "sentry",
+    "cloudwatch",
+    "stackdriver",
+    "jenkins",
+    "github actions",
+    "dependabot",
+    "renovate",
+    "slackbot",
+    "jira automation",
+    "automation for jira",
+    "bot",
+)
+"""Actor names (whole, case-insensitive) or leading words that are integrations, never people."""
+
+
+def is_bot_name(name: str | None) -> bool:
+    """Whether an actor name is an integration or automation rather than a person."""
+    if not name:
+        return False
+    low = name.strip().lower()
+    if low.endswith("[bot]") or low.endswith("-bot") or low.endswith(" bot") or low.endswith("_bot"):
+        return True
+    if low in BOT_WORDS:
+        return True
+    return low.startswith(("integration:", "integration ", "api ", "automation "))
+
+
+def actor_ref(source: str, value: str, is_bot: bool = False) -> PersonRef:
+    """A PersonRef for a bare actor string: an email becomes ``email``, anything else a handle."""
+    value = value.strip()
+    bot = is_bot or is_bot_name(value)
+    if looks_like_email(value):
+        return PersonRef(source=source, key=value.lower(), email=value.lower(), is_bot=bot)
+    return PersonRef(source=source, key=value, handle=value.lstrip("@"), name=value, is_bot=bot)
+
+
+# ---------------------------------------------------------------------------------------------- pull-ins
+
+_HELP = re.compile(
+    r"\b(?:can|could|would|will)\s+(?:you|u|someone|somebody|anyone|anybody)\b"
+    r"|\b(?:please|pls|plz)\b|\bhelp\b|\btake a look\b|\bhave a look\b|\blook at this\b|\bptal\b"
+    r"|\bpaging\b|\bneed (?:someone|somebody|eyes|help|a hand|you)\b|\banyone (?:around|awake|online)\b"
+    r"|\bescalat\w*\b|\bany (?:idea|ideas|clue)\b|\bjump on\b|\bhop on\b|\bjoin (?:the|us)\b",
+    re.IGNORECASE,
+)
+_BEFORE = re.compile(
+    r"(?:\bpaging|\bpage|\bping(?:ing)?|\bcc:?|\bneed|\bcalling|\bloop(?:ing)? in|\bpull(?:ing)? in"
+    r"|\bbring(?:ing)? in|\badding|\bescalat\w* to|\bget|\bgrab|\bwake(?: up)?|\bask|\b(?:where(?:'s| is)))"
+    r"[\s:,]*(?:\S+[\s,]+){0,2}$",
+    re.IGNORECASE,
+)
+_AFTER = re.compile(
+    r"^[\s:,\-–]*(?:\S+\s+){0,3}?"
+    r"(?:can (?:you|u)|could you|would you|will you|pls|please|plz|help|take a look|have a look|ptal"
+    r"|any (?:idea|ideas|clue)|(?:are )?you (?:around|there|online|awake)|fixed (?:this|it|that)"
+    r"|knows?\b|did (?:this|it) last time|(?:has |have )?(?:seen|saw) this|last time|mind\b|need you"
+    r"|thoughts\b|is (?:this|that) yours|on it\?)",
+    re.IGNORECASE,
+)
+_THANKS = re.compile(
+    r"(?:\bthanks?|\bthank you|\bty|\bkudos|\bshout-?out|\bgreat work|\bnice|\bcongrats)[\s,!:]*$", re.I
+)
+_PLAIN_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9][\w.\-]*[A-Za-z0-9_]|[A-Za-z0-9])")
+
+
+def asks_for_help(text: str | None) -> bool:
+    """Whether a message asks someone for help."""
+    return bool(text) and bool(_HELP.search(text))  # type: ignore[arg-type]
+
+
+def is_pull_in(text: str | None, who: str, strict: bool = False) -> bool:
+    """Whether the mention ``who`` (as written in ``text``) pulls that person in by name.
+
+    ``strict`` (for plain names rather than explicit mentions) needs a pull-in phrase right next
+    to the name; otherwise a mention in any message that asks for help counts too.
+    """
+    if not text or not who or who not in text:
+        return False
+    start = 0
+    while (pos := text.find(who, start)) >= 0:
+        before, after = text[:pos], text[pos + len(who) :]
+        start = pos + len(who)
+        if strict and (after[:1].isalnum() or after[:2] in ("'s", "’s") or (before[-1:].isalnum())):
+            continue  # part of another word, or a possessive ("Grant's change")
+        sentence_after = re.split(r"[.!\n]", after, maxsplit=1)[0]
+        if _BEFORE.search(before[-60:]) or _AFTER.search(sentence_after[:80]):
+            return True
+        if _THANKS.search(before[-30:]):
+            continue
+        # addressed directly with a question: "<@U1> is the queue draining?"
+        if not before.strip() and "?" in sentence_after:
+            return True
+        if not strict and asks_for_help(text):
+            return True
+    return False
+
+
+def named_pull_ins(text: str | None, names: dict[str, str]) -> list[str]:
+    """Keys of people pulled in by plain name ("paging Grant", "Grant, can you look?").
+
+    ``names`` maps a written name (full name, first name, handle) to a person key; give only
+    names that identify one person.  Matching is case-insensitive on whole words.
+    """
+    if not text:
+        return []
+    found: list[str] = []
+    low = text.lower()
+    for name in sorted(names, key=len, reverse=True):
+        needle = name.lower().strip()
+        if len(needle) < 3 or names[name] in found:
+            continue
+        for m in re.finditer(r"(?<![\w@])" + re.escape(needle) + r"(?![\w])", low):
+            if _pull_in_at(low, m.start(), m.end()):
+                found.append(names[name])
+                break
+    return found
+
+
+def _pull_in_at(low: str, start: int, end: int) -> bool:
+    """Whether the occurrence at ``start:end`` itself (not an earlier one) is pulled in."""
+    before, after = low[:start], low[end:]
+    if after[:2] in ("'s", "’s"):
+        return False
+    sentence_after = re.split(r"[.!\n]", after, maxsplit=1)[0]
+    return bool(
+        _BEFORE.search(before[-60:])
+        or _AFTER.search(sentence_after[:80])
+        or (not before.strip() and "?" in sentence_after)
+    )
+
+
+def mention_tokens(text: str | None) -> list[str]:
+    """``@handle`` tokens in plain text, in order, without duplicates (email addresses excluded)."""
+    seen: list[str] = []
+    for m in _PLAIN_MENTION.finditer(text or ""):
+        token = "@" + m.group(1)
+        if m.group(1).lower() in {"here", "channel", "everyone"}:
+            continue
+        if token not in seen:
+            seen.append(token)
+    return seen
+
+
+_FIX = re.compile(
+    r"\bfix(?:ed)? (?:by|with|was|is)\b|\bthe fix\b|\bworkaround\b|\bmitigat\w+ by\b|\bresolved by\b"
+    r"|\brestart(?:ed|ing)?\b|\brolled back\b|\broll(?:ing)? ?back\b|\brollback\b|\brevert(?:ed|ing)?\b"
+    r"|\bfail(?:ed|ing)? ?over\b|\bflush(?:ed|ing)?\b|\bpurg(?:e|ed|ing)\b|\breindex\w*\b|\bbounc(?:e|ed)\b"
+    r"|\bkill(?:ed)? the\b|\bscal(?:e|ed) (?:up|down|out|back)\b|\bdrain(?:ed)?\b|\bre-?ran\b"
+    r"|\b(?:run|ran) (?:this|the|it)\b|\bjust run\b|\btry running\b|\bapplied\b|\bhotfix\w*\b",
+    re.IGNORECASE,
+)
+_CODE_BLOCK = re.compile(r"```(.*?)(?:```|$)", re.DOTALL)
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+COMMAND_WORDS = frozenset(
+    {
+        "kubectl",
+        "helm",
+        "curl",
+        "wget",
+        "psql",
+        "mysql",
+        "redis-cli",
+        "rabbitmqctl",
+        "docker",
+        "podman",
+        "systemctl",
+        "service",
+        "sudo",
+        "ssh",
+        "scp",
+        "git",
+        "aws",
+        "gcloud",
+        "az",
+        "terraform",
+        "ansible",
+        "ansible-playbook",
+        "make",
+        "python",
+        "python3",
+        "pip",
+        "npm",
+        "yarn",
+        "node",
+        "java",
+        "bash",
+        "sh",
+        "du",
+        "df",
+        "rm",
+        "mv",
+        "cp",
+        "ls",
+        "cat",
+        "tail",
+        "grep",
+        "journalctl",
+        "kill",
+        "pkill",
+        "top",
+        "iptables",
+        "nginx",
+        "pg_ctl",
+        "pg_dump",
+        "pg_restore",
+        "vacuumdb",
+        "reindexdb",
+        "mongosh",
+        "mongo",
+        "etcdctl",
+        "consul",
+        "vault",
+        "nomad",
+        "flux",
+        "argocd",
+        "kafka-topics",
+        "kafka-configs",
+        "kafka-consumer-groups",
+        "kafka-reassign-partitions",
+        "nodetool",
+        "cqlsh",
+        "crontab",
+        "openssl",
+        "certbot",
+        "dig",
+        "nslookup",
+        "ping",
+        "traceroute",
+        "tcpdump",
+        "strace",
+        "echo",
+        "export",
+        "cd",
+        "chmod",
+        "chown",
+        "mkdir",
+        "tar",
+        "gzip",
+        "zcat",
+        "find",
+        "xargs",
+        "awk",
+        "sed",
+        "jq",
+        "yq",
+        "k9s",
+        "stern",
+        "kubectx",
+        "kubens",
+        "eksctl",
+        "oc",
+        "istioctl",
+        "linkerd",
+        "varnishadm",
+        "haproxy",
+        "memcached",
+        "supervisorctl",
+        "pm2",
+        "rake",
+        "rails",
+        "bundle",
+        "mix",
+        "cargo",
+        "go",
+        "dotnet",
+    }
+)
+"""Command-line tools: inline code starting with one of these is a command, not a pasted error."""
+
+SQL_VERBS = frozenset(
+    {
+        "SELECT",
+        "UPDATE",
+        "DELETE",
+        "INSERT",
+        "VACUUM",
+        "ANALYZE",
+        "ALTER",
+        "REINDEX",
+        "CREATE",
+        "DROP",
+        "TRUNCATE",
+        "SET",
+        "GRANT",
+        "REVOKE",
+        "KILL",
+        "CALL",
+        "CLUSTER",
+        "REFRESH",
+        "FLUSHALL",
+        "FLUSHDB",
+        "CONFIG",
+        "DEL",
+    }
+)
+"""SQL (and Redis) statements that count as commands when quoted in code."""
+
+
+def _looks_like_command(code: str) -> bool:
+    """Whether a code span reads as a command to run rather than a quoted error or log line."""
+    for line in code.strip().splitlines():
+        line = line.strip().removeprefix("$ ").removeprefix("# ").strip()
+        if not line:
+            continue
+        first = line.split()[0]
+        if (
+            first.lower() in COMMAND_WORDS
+            or first.rstrip(";").upper() in SQL_VERBS
+            and first.rstrip(";").isupper()
+        ):
+            return True
+        if first.startswith(("./", "~/")) or re.match(r"^/[\w.-]+/[\w./-]+$", first) and " " in line:
+            return True
+        if not first[0].isupper() and ("|" in line or "&&" in line or re.search(r"\s--?[a-z]", line)):
+            return True
+    return False
+
+
+def carries_fix(text: str | None) -> bool:
+    """Whether a message carries a fix: a command in code (not a pasted error), or a fix phrase."""
+    if not text:
+        return False
+    blocks = _CODE_BLOCK.findall(text)
+    rest = _CODE_BLOCK.sub(" ", text)
+    spans = blocks + _INLINE_CODE.findall(rest)
+    if any(_looks_like_command(code) for code in spans):
+        return True
+    prose = _INLINE_CODE.sub(" ", rest)
+    if prose.rstrip().endswith("?"):
+        return False
+    return bool(_FIX.search(prose))
+
+
+_PD_URL = re.compile(r"pagerduty\.com/incidents/([A-Z0-9]{6,20})\b")
+_PD_ID = re.compile(r"(?<![A-Za-z0-9/])(P(?=[A-Z]*[0-9])[A-Z0-9]{6})(?![A-Za-z0-9])")
+_OG_URL = re.compile(r"opsgenie\.com/alert/detail/([0-9a-f\-]{20,})", re.IGNORECASE)
+
+
+def incident_refs(text: str | None) -> list[str]:
+    """Incident keys a text references: PagerDuty incident URLs or ids, Opsgenie alert URLs."""
+    if not text:
+        return []
+    found: list[tuple[int, str]] = []
+    for m in _PD_URL.finditer(text):
+        found.append((m.start(), f"pagerduty:{m.group(1)}"))
+    for m in _PD_ID.finditer(text):
+        found.append((m.start(), f"pagerduty:{m.group(1)}"))
+    for m in _OG_URL.finditer(text):
+        found.append((m.start(), f"opsgenie:{m.group(1).lower()}"))
+    out: list[str] = []
+    for _, key in sorted(found):
+        if key not in out:
+            out.append(key)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def items_or_problem(path: Path, prefix: str) -> Iterator[Any]:
+    """Stream the array at ``prefix``; a parse error ends the stream with a Problem."""
+    try:
+        yield from iter_json_items(path, prefix)
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError, OSError) as exc:
+        yield Problem(path=str(path), reason=f"invalid JSON: {excerpt(str(exc), 160)}")
+
+
+def load_or_problem(path: Path) -> Any:
+    """Load a small JSON file, or a Problem saying why it could not be read."""
+    try:
+        with path.open("rb") as fh:
+            return json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+        return Problem(path=str(path), reason=f"invalid JSON: {excerpt(str(exc), 160)}")
+    except OSError as exc:
+        return Problem(path=str(path), reason=f"unreadable: {exc.strerror or exc}")
+
+
+PARTIAL_SHAPE_EVENTS = 4000
+"""Parser events read to outline a damaged file (the same budget ``json_shape`` uses)."""
+
+
+def shape_of(path: Path, shape: Shape | None = None) -> Shape | None:
+    """The given shape, else the file's outline, else the outline of its readable beginning."""
+    if shape is not None:
+        return shape
+    whole = json_shape(path)
+    if whole is not None:
+        return whole
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    top = ""
+    keys: list[str] = []
+    item_keys: list[str] = []
+    state = {"in_item": False}
+    try:
+        with path.open("rb") as fh:
+            for n, (prefix, event, value) in enumerate(ijson.parse(fh)):
+                if n == 0:
+                    if event not in ("start_map", "start_array"):
+                        return None
+                    top = "object" if event == "start_map" else "array"
+                    continue
+                if top == "object" and prefix == "" and event == "map_key":
+                    keys.append(value)
+                item_prefix = "item" if top == "array" else (f"{keys[-1]}.item" if keys else "")
+                if item_prefix and prefix == item_prefix and event == "start_map" and not item_keys:
+                    state["in_item"] = True
+                elif state["in_item"] and prefix == item_prefix and event == "map_key":
+                    item_keys.append(value)
+                elif state["in_item"] and prefix == item_prefix and event == "end_map":
+                    state["in_item"] = False
+                if n > PARTIAL_SHAPE_EVENTS:
+                    break
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError, OSError):
+        pass
+    if not top or (top == "object" and not keys):
+        return None
+    return Shape(top=top, keys=keys, item_keys=item_keys)
