@@ -554,6 +554,9 @@ class SlackAdapter(Adapter):
             title=title,
             ts=first_ts,
         )
+        # A thread only bots wrote in (alert fired / resolved) carries no human knowledge: keep the
+        # record (alert volume is a fact) but do not spend the embedding model on it.
+        human = any(author is not None and not author.is_bot for _, _, _, author, _ in parsed)
         return Record(
             kind=self.kind,
             key=f"thread:{conv.id}:{thread.thread_ts}",
@@ -561,7 +564,7 @@ class SlackAdapter(Adapter):
             title=title,
             occurred_at=first_ts,
             activities=activities,
-            chunks=[chunk],
+            chunks=[chunk] if human else [],
         )
 
     @staticmethod

@@ -119,9 +119,9 @@ def test_bots_are_never_people() -> None:
     persons = [a.person for r in records.values() for a in r.activities]
     assert persons and not any(p.is_bot for p in persons)
     assert not {p.key for p in persons} & {"U04PDBOT", "USLACKBOT"}
-    # the PagerDuty bot's message is kept as text but yields no activity
+    # the PagerDuty bot's lone message is kept as a record but yields no activity and no chunk to embed
     bot_thread = records["thread:C01INC:1709280000.000200"]
-    assert bot_thread.activities == [] and "PagerDuty [bot]" in bot_thread.chunks[0].text
+    assert bot_thread.activities == [] and bot_thread.chunks == []
     assert records["thread:C02GEN:1709295000.000900"].activities == []
 
 
