@@ -25,7 +25,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 drafts_app = typer.Typer(help="Headless review of drafts (same rules as the UI).", no_args_is_help=True)
-practice_app = typer.Typer(help="The practice ledger: log live practice, confirm others' entries.", no_args_is_help=True)
+practice_app = typer.Typer(
+    help="The practice ledger: log live practice, confirm others' entries.", no_args_is_help=True
+)
 app.add_typer(drafts_app, name="drafts")
 app.add_typer(practice_app, name="practice")
 
@@ -46,7 +48,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine output: one JSON 
 @app.callback()
 def _root(
     home: Annotated[
-        str | None, typer.Option("--home", help="Workspace folder (else $UNDERSTUDY_HOME, else ./.understudy).")
+        str | None,
+        typer.Option("--home", help="Workspace folder (else $UNDERSTUDY_HOME, else ./.understudy)."),
     ] = None,
 ) -> None:
     STATE.home = home
@@ -97,10 +100,15 @@ def parse_date(value: str | None, option: str) -> Any:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest (a folder may mix kinds).")],
     source: Annotated[
-        str, typer.Option("--source", help="auto, slack, pagerduty, opsgenie, jira, github, git, markdown, oncall, deploys")
+        str,
+        typer.Option(
+            "--source", help="auto, slack, pagerduty, opsgenie, jira, github, git, markdown, oncall, deploys"
+        ),
     ] = "auto",
     aliases: Annotated[Path | None, typer.Option("--aliases", help="YAML file settling who is who.")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Repository scope name for git (default: folder name).")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Repository scope name for git (default: folder name).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest operational sources: facts into the database, text into the vector index."""
@@ -136,7 +144,22 @@ def map_cmd(
     until: Annotated[str | None, typer.Option("--until", help="End of the window (YYYY-MM-DD).")] = None,
 ) -> None:
     """The hero map: concentration, effective responders, bus factor, off-hours load, rescues, risk."""
-    fail("map is not built yet")
+    from datetime import timedelta
+
+    from agent.analytics import compute_map
+    from agent.analytics.render import render_map
+
+    start = parse_date(since, "--since")
+    end = parse_date(until, "--until")
+    if end is not None and until is not None and len(until.strip()) == 10:
+        end = end + timedelta(days=1)  # a date-only --until includes that whole day
+    if start is not None and end is not None and start >= end:
+        fail("--since must be before --until", EXIT_USAGE)
+    result = compute_map(workspace(), since=start, until=end)
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        render_map(console(), result)
 
 
 @app.command()
@@ -145,13 +168,38 @@ def whatif(
     as_json: JsonOpt = False,
 ) -> None:
     """Who is away -> which scopes lose their capability."""
-    fail("whatif is not built yet")
+    from agent.analytics import whatif as run_whatif
+    from agent.analytics.render import render_whatif
+    from ingest.identity import resolve_person
+
+    ws = workspace()
+    ids: list[str] = []
+    with ws.session() as session:
+        for alias in people:
+            pid = resolve_person(session, alias)
+            if pid is None:
+                fail(
+                    f"no person matches {alias!r}; list people and their aliases with `understudy map --json`"
+                )
+            ids.append(pid)
+    result = run_whatif(ws, ids)
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        render_whatif(console(), result)
 
 
 @app.command()
 def patterns(as_json: JsonOpt = False) -> None:
     """Repeated rescue patterns, incident classes and runbook coverage."""
-    fail("patterns is not built yet")
+    from agent.analytics import patterns as run_patterns
+    from agent.analytics.render import render_patterns
+
+    result = run_patterns(workspace())
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        render_patterns(console(), result)
 
 
 # -------------------------------------------------------------------------- drafting
@@ -159,27 +207,102 @@ def patterns(as_json: JsonOpt = False) -> None:
 
 @app.command()
 def draft(
-    scope: Annotated[str | None, typer.Option("--scope", help="Scope to draft for (default: top-risk scopes).")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="knowledge-pack, runbook, transfer-plan, rotation-plan, anti-heroics, drill, narrative")] = None,
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="Scope to draft for (default: top-risk scopes).")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="knowledge-pack, runbook, transfer-plan, rotation-plan, anti-heroics, drill, narrative",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Start drafting workflows; each pauses for review."""
-    fail("draft is not built yet")
+    from agent.drafting import KINDS, start_drafts
+    from agent.ledger import list_drafts
+
+    if kind is not None and kind not in KINDS:
+        fail(f"--kind {kind!r} is not one of: {', '.join(KINDS)}", EXIT_USAGE)
+    ws = workspace()
+    try:
+        ids = start_drafts(ws, scope=scope, kind=kind)
+    except Exception as exc:  # LLM or index failure: one line, exit 1
+        fail(f"drafting failed: {exc}")
+    rows = [r for r in list_drafts(ws, limit=10_000)[0] if r["id"] in set(ids)]
+    if as_json:
+        emit_json(
+            {
+                "drafts": [
+                    {k: r[k] for k in ("id", "kind", "scope", "status", "flags", "citations")} for r in rows
+                ]
+            }
+        )
+        return
+    if not ids:
+        typer.echo("No scope to draft for: no hero found (name one with --scope).")
+    for r in rows:
+        typer.echo(
+            f"{r['id']}  {r['kind']:<15} {r['scope']}  {r['status']}  flags={r['flags']} citations={r['citations']}"
+        )
 
 
 @drafts_app.command("list")
 def drafts_list(
-    status: Annotated[str | None, typer.Option("--status", help="pending, approved, changes-requested, rejected")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending, approved, changes-requested, rejected")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List drafts."""
-    fail("drafts is not built yet")
+    from agent.drafting import repair
+    from agent.ledger import list_drafts
+
+    ws = workspace()
+    repair(ws)
+    rows, total = list_drafts(ws, status=status, limit=10_000)
+    if as_json:
+        emit_json(
+            {
+                "drafts": [
+                    {k: r[k] for k in ("id", "kind", "scope", "status", "flags", "citations")} for r in rows
+                ]
+            }
+        )
+        return
+    from rich.table import Table
+
+    table = Table("id", "kind", "scope", "status", "version", "flags", "citations", title=f"{total} drafts")
+    for r in rows:
+        table.add_row(
+            r["id"],
+            r["kind"],
+            r["scope"],
+            r["status"],
+            str(r["version"]),
+            str(r["flags"]),
+            str(r["citations"]),
+        )
+    console().print(table)
 
 
 @drafts_app.command("show")
 def drafts_show(draft_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False) -> None:
     """Show one draft with its citations and flags."""
-    fail("drafts is not built yet")
+    from agent.ledger import get_draft
+
+    try:
+        view = get_draft(workspace(), draft_id)
+    except KeyError:
+        fail(f"no draft {draft_id!r}")
+    if as_json:
+        emit_json(view.to_json())
+        return
+    typer.echo(f"{view.id}  {view.kind}  {view.scope}  version {view.version}  {view.status_note}\n")
+    typer.echo(view.markdown)
+    for flag in view.flags:
+        typer.echo(f"FLAG {flag['type']}: {flag['message']}")
 
 
 @drafts_app.command("decide")
@@ -187,20 +310,63 @@ def drafts_decide(
     draft_id: Annotated[str, typer.Argument(metavar="ID")],
     reviewer: Annotated[str, typer.Option("--reviewer", help="Who decides (any alias).")],
     approve: Annotated[bool, typer.Option("--approve")] = False,
-    approve_with_edits: Annotated[Path | None, typer.Option("--approve-with-edits", help="File with the edited draft.")] = None,
+    approve_with_edits: Annotated[
+        Path | None, typer.Option("--approve-with-edits", help="File with the edited draft.")
+    ] = None,
     request_changes: Annotated[str | None, typer.Option("--request-changes", help="What to change.")] = None,
     reject: Annotated[str | None, typer.Option("--reject", help="Why it is rejected.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Decide on a draft: approve, approve with edits, request changes, or reject."""
-    fail("drafts is not built yet")
+    from pydantic import ValidationError
+
+    from agent.drafting import repair
+    from agent.ledger import Action, Decision, decide, get_draft
+
+    chosen = [
+        a
+        for a, given in (
+            (Action.APPROVE, approve),
+            (Action.APPROVE_WITH_EDITS, approve_with_edits),
+            (Action.REQUEST_CHANGES, request_changes),
+            (Action.REJECT, reject),
+        )
+        if given
+    ]
+    if len(chosen) != 1:
+        fail("give exactly one of --approve, --approve-with-edits, --request-changes, --reject", EXIT_USAGE)
+    if approve_with_edits is not None and not approve_with_edits.exists():
+        fail(f"--approve-with-edits {approve_with_edits}: no such file", EXIT_USAGE)
+    try:
+        decision = Decision(
+            action=chosen[0],
+            text=request_changes or reject,
+            edited_markdown=approve_with_edits.read_text(encoding="utf-8") if approve_with_edits else None,
+        )
+    except ValidationError as exc:
+        fail(exc.errors()[0]["msg"], EXIT_USAGE)
+    ws = workspace()
+    repair(ws)
+    try:
+        version = get_draft(ws, draft_id).version
+    except KeyError:
+        fail(f"no draft {draft_id!r}")
+    result = decide(ws, draft_id, reviewer, decision, version)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        typer.echo(f"{result.outcome}: {draft_id} is {result.status} — {result.message}")
+    if result.outcome != "ok":
+        fail(f"{result.outcome}: {result.message}" + (f" (rule: {result.rule})" if result.rule else ""))
 
 
 @practice_app.command("log")
 def practice_log(
     person: Annotated[str, typer.Option("--person")],
     scope: Annotated[str, typer.Option("--scope")],
-    kind: Annotated[str, typer.Option("--kind", help="shadowed, led-with-support, led-alone, drill, game-day")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="shadowed, led-with-support, led-alone, drill, game-day")
+    ],
     outcome: Annotated[str, typer.Option("--outcome", help="success, partial, failed")],
     artifact: Annotated[str | None, typer.Option("--artifact", help="Approved draft used.")] = None,
     date: Annotated[str | None, typer.Option("--date")] = None,
@@ -209,7 +375,25 @@ def practice_log(
     as_json: JsonOpt = False,
 ) -> None:
     """Log live practice."""
-    fail("practice is not built yet")
+    from agent.ledger import log_practice
+
+    result = log_practice(
+        workspace(),
+        person=person,
+        scope=scope,
+        kind=kind,
+        outcome=outcome,
+        artifact=artifact,
+        date=parse_date(date, "--date"),
+        notes=notes,
+        confirmed_by=confirmed_by,
+    )
+    if as_json and result.outcome == "ok":
+        emit_json(result.to_json())
+    elif result.outcome == "ok":
+        typer.echo(f"practice {result.id}: {result.message}")
+    if result.outcome != "ok":
+        fail(f"refused: {result.message} (rule: {result.rule})")
 
 
 @practice_app.command("confirm")
@@ -219,7 +403,17 @@ def practice_confirm(
     as_json: JsonOpt = False,
 ) -> None:
     """Confirm another person's practice entry."""
-    fail("practice is not built yet")
+    from agent.ledger import confirm_practice
+
+    if not entry_id.isdigit():
+        fail(f"practice entry id {entry_id!r} is not a number", EXIT_USAGE)
+    result = confirm_practice(workspace(), int(entry_id), by)
+    if as_json and result.outcome == "ok":
+        emit_json(result.to_json())
+    elif result.outcome == "ok":
+        typer.echo(f"practice {result.id}: {result.message}")
+    if result.outcome != "ok":
+        fail(f"refused: {result.message} (rule: {result.rule})")
 
 
 @app.command()
@@ -228,7 +422,47 @@ def independence(
     as_json: JsonOpt = False,
 ) -> None:
     """The independence check: only approved material and confirmed practice count."""
-    fail("independence is not built yet")
+    from agent.ledger import independence as check
+
+    result = check(workspace(), scope=scope)
+    if as_json:
+        emit_json(
+            {
+                "scopes": [
+                    {
+                        k: v
+                        for k, v in s.model_dump(mode="json").items()
+                        if k
+                        in (
+                            "scope",
+                            "hero",
+                            "verdict",
+                            "approved_artifacts",
+                            "practised_people",
+                            "reasons",
+                            "missing",
+                        )
+                    }
+                    for s in result.scopes
+                ]
+            }
+        )
+        return
+    from rich.table import Table
+
+    table = Table(
+        "scope", "hero", "verdict", "approved", "practised", "reasons / missing", title="Independence"
+    )
+    for s in result.scopes:
+        table.add_row(
+            s.scope,
+            s.hero or "-",
+            s.verdict,
+            str(len(s.approved_artifacts)),
+            ", ".join(s.practised_people) or "-",
+            "; ".join(s.reasons + [f"missing: {m}" for m in s.missing]),
+        )
+    console().print(table)
 
 
 # ------------------------------------------------------------------- ask, scan, review
@@ -237,17 +471,28 @@ def independence(
 @app.command()
 def ask(question: Annotated[str, typer.Argument(metavar="QUESTION")], as_json: JsonOpt = False) -> None:
     """Ask about dependence; the answer cites its evidence."""
-    fail("ask is not built yet")
+    from agent.ask.cli import run_ask_command
+
+    raise typer.Exit(run_ask_command(workspace, question, as_json, emit_json, console, fail))
 
 
 @app.command()
 def scan(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Sources to scan (else the configured ones).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Sources to scan (else the configured ones).")
+    ] = None,
     as_json: JsonOpt = False,
-    fail_on_new: Annotated[bool, typer.Option("--fail-on-new", help="Exit 3 when a new concentration is found.")] = False,
+    fail_on_new: Annotated[
+        bool, typer.Option("--fail-on-new", help="Exit 3 when a new concentration is found.")
+    ] = False,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who runs this scan (any alias; default $USER).")
+    ] = None,
 ) -> None:
     """Ingest what is new, compare with the last scan, report new concentrations."""
-    fail("scan is not built yet")
+    from agent.scan.cli import run_scan_command
+
+    raise typer.Exit(run_scan_command(workspace, paths, as_json, fail_on_new, by, emit_json, console, fail))
 
 
 @app.command()
@@ -256,7 +501,14 @@ def review(
     address: Annotated[str, typer.Option("--address")] = "127.0.0.1",
 ) -> None:
     """Open the Streamlit review UI."""
-    fail("review is not built yet")
+    import os
+    import subprocess
+
+    ws = workspace()
+    env = {**os.environ, "UNDERSTUDY_HOME": str(ws.home)}
+    # review_ui checks the address (non-loopback needs authentication), then becomes the Streamlit server.
+    argv = [sys.executable, "-m", "review_ui", "--address", address, "--port", str(port)]
+    raise typer.Exit(subprocess.run(argv, env=env, check=False).returncode)
 
 
 @app.command("eval")
