@@ -517,7 +517,9 @@ def eval_cmd(
     record: Annotated[bool, typer.Option("--record", help="Re-record LLM cassettes (needs a key).")] = False,
 ) -> None:
     """Run the eval suite."""
-    fail("eval is not built yet")
+    from evals.runner import main as run_evals  # the only agent -> evals edge, lazy, inside this command
+
+    raise typer.Exit(run_evals(home=STATE.home, as_json=as_json, record=record))
 
 
 @app.command()
@@ -527,7 +529,29 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate the sample organisation, ingest, analyse, draft."""
-    fail("demo is not built yet")
+    from agent.analytics import compute_map
+    from agent.analytics.render import render_map
+    from agent.demo import run_demo
+    from ingest.report import print_summary
+    from ingest.pipeline import Summary
+
+    ws = workspace()
+    con = console()
+    result = run_demo(ws, seed=seed, scale=scale, progress=not as_json, console=None if as_json else con)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    summary = Summary(**{k: v for k, v in result.ingest.items() if k != "quarantined"})
+    print_summary(con, summary)
+    render_map(con, compute_map(ws))
+    home = ws.home
+    con.print(f"\n[bold]{len(result.drafts)} drafts are waiting for review[/] (offline drafter; set ANTHROPIC_API_KEY for Claude).")
+    con.print(f"  understudy --home {home} drafts list")
+    if result.drafts:
+        con.print(f"  understudy --home {home} drafts show {result.drafts[0]}")
+        con.print(f"  understudy --home {home} drafts decide {result.drafts[0]} --reviewer <someone who is not the hero> --approve")
+    con.print(f"  python -m review_ui.auth --home {home} add-reviewer <person>     # a reviewer account for the UI")
+    con.print(f"  understudy --home {home} review                                  # the review UI on 127.0.0.1")
 
 
 def main() -> None:
