@@ -74,10 +74,15 @@ def emit_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
+PIPE_WIDTH = 160
+"""Table width when output goes to a file or pipe (rich would otherwise fold tables to 80 columns)."""
+
+
 def console() -> Any:
     from rich.console import Console
 
-    return Console()
+    con = Console()
+    return con if con.is_terminal else Console(width=PIPE_WIDTH)
 
 
 def parse_date(value: str | None, option: str) -> Any:
