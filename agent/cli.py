@@ -516,6 +516,65 @@ def review(
     raise typer.Exit(subprocess.run(argv, env=env, check=False).returncode)
 
 
+@app.command()
+def doctor(
+    as_json: JsonOpt = False,
+    no_fix: Annotated[bool, typer.Option("--no-fix", help="Only check; repair nothing.")] = False,
+) -> None:
+    """Check that the database, the vector index and the ledger agree; repair what is safe."""
+    from agent.doctor import run_doctor
+
+    result = run_doctor(workspace(), fix=not no_fix)
+    if as_json:
+        emit_json(result)
+    else:
+        for line in result["fixed"]:
+            console().print(f"fixed: {line}")
+        for p in result["problems"]:
+            console().print(f"[red]problem[/red]: {json.dumps(p, default=str)}")
+        console().print(f"{result['chunks']} chunks, {result['vectors']} vectors: " + ("ok" if result["ok"] else "problems remain"))
+    if not result["ok"]:
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command("export")
+def export_cmd(
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Back up the ledger (drafts, versions, decisions, practice, audit) as JSON lines."""
+    from agent.backup import export_ledger
+
+    ws = workspace()
+    if out is None:
+        export_ledger(ws, sys.stdout)
+        return
+    import os
+
+    old = os.umask(0o077)
+    try:
+        with out.open("w", encoding="utf-8") as fh:
+            export_ledger(ws, fh)
+    finally:
+        os.umask(old)
+
+
+@app.command("import")
+def import_cmd(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False) -> None:
+    """Restore a ledger backup written by ``understudy export``."""
+    from agent.backup import BackupError, import_ledger
+
+    if not file.is_file():
+        fail(f"no such file: {file}")
+    try:
+        added = import_ledger(workspace(), file)
+    except BackupError as exc:
+        fail(f"{file}: {exc}")
+    if as_json:
+        emit_json({"imported": added})
+    else:
+        console().print("imported " + ", ".join(f"{n} {t}" for t, n in added.items()))
+
+
 @app.command("eval")
 def eval_cmd(
     as_json: JsonOpt = False,

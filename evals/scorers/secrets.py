@@ -1,0 +1,69 @@
+"""Secrets: recall over planted secrets and false-positive rate over ordinary lines (ingest.redact.measure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evals.metrics import Metric
+
+DATASET = "secrets.v1"
+
+
+def score(repo: Path, datasets: Path, thresholds: dict[str, float]) -> list[Metric]:
+    """Measure the redactor on the dataset's corpus folder."""
+    spec: dict[str, Any] = yaml.safe_load((datasets / f"{DATASET}.yaml").read_text(encoding="utf-8"))
+    corpus = repo / spec["corpus"]
+    if not (corpus / "planted.jsonl").exists():
+        missing = [f"corpus {corpus} not found"]
+        return [
+            Metric(
+                "secrets.recall",
+                None,
+                "Share of planted secrets redacted",
+                thresholds.get("secrets.recall"),
+                dataset=DATASET,
+                failing_cases=missing,
+            ),
+            Metric(
+                "secrets.false_positive_rate",
+                None,
+                "Share of ordinary lines changed by redaction",
+                thresholds.get("secrets.false_positive_rate"),
+                direction="max",
+                dataset=DATASET,
+                failing_cases=missing,
+            ),
+        ]
+    from ingest.redact import measure
+
+    m = measure(corpus)
+    notes = []
+    if m["secrets"] != spec["expected"]["planted"] or m["ordinary_lines"] != spec["expected"]["ordinary"]:
+        notes.append(
+            f"corpus changed since {DATASET}: {m['secrets']} planted / {m['ordinary_lines']} ordinary "
+            f"(v1 had {spec['expected']['planted']} / {spec['expected']['ordinary']}); make a new version"
+        )
+    return [
+        Metric(
+            "secrets.recall",
+            m["recall"],
+            "Share of planted secrets redacted",
+            thresholds.get("secrets.recall"),
+            dataset=DATASET,
+            failing_cases=notes + [f"missed {x['kind']}: {x['text']}" for x in m["missed"]],
+            details={"secrets": m["secrets"], "kinds": len(m["kinds"])},
+        ),
+        Metric(
+            "secrets.false_positive_rate",
+            m["false_positive_rate"],
+            "Share of ordinary lines changed by redaction",
+            thresholds.get("secrets.false_positive_rate"),
+            direction="max",
+            dataset=DATASET,
+            failing_cases=[f"changed: {t}" for t in m["false_positives"]],
+            details={"ordinary_lines": m["ordinary_lines"]},
+        ),
+    ]
