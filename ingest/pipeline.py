@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ingest.actions import weight_of
@@ -499,6 +499,7 @@ class Ingestor:
             self.summary.chunks += sum(1 for c in chunk_rows if c["id"] not in old_chunks)
         stale = [cid for cid in old_chunks if cid not in {c["id"] for c in chunk_rows}]
 
+        linked = self._link_incidents(s, rec)
         acts = []
         for a in rec.activities:
             pid = resolver.resolve(a.person)
@@ -514,7 +515,7 @@ class Ingestor:
                     ts=a.ts,
                     tz_offset=int(offset.total_seconds() // 60) if offset is not None else 0,
                     weight=weight_of(a.action),
-                    incident=a.incident,
+                    incident=linked.get(a.incident or "", a.incident),
                     source=rec.kind,
                     chunk_id=chunk_ids.get(a.chunk_locator or "")
                     or (chunk_rows[0]["id"] if len(chunk_rows) == 1 else None),
@@ -526,7 +527,7 @@ class Ingestor:
             self.summary.activities += len(acts)
 
         for inc in rec.incidents:
-            if s.get(Incident, inc.key) is not None:
+            if s.get(Incident, linked.get(inc.key, inc.key)) is not None:
                 continue  # another source told us of this incident first
             s.add(
                 Incident(
@@ -564,6 +565,28 @@ class Ingestor:
         s.flush()
         self.summary.redacted += counter[0]
         return stale
+
+    @staticmethod
+    def _link_incidents(s: Session, rec: Record) -> dict[str, str]:
+        """Map a postmortem's own incident key onto the paging tool's key when that incident is known.
+
+        A postmortem that writes ``incident: Q4PDPZC4M3JVBH`` names the PagerDuty (or Opsgenie)
+        incident without saying which tool; without this the same incident would count twice.
+        """
+        keys = {a.incident for a in rec.activities if a.incident} | {i.key for i in rec.incidents}
+        out: dict[str, str] = {}
+        for key in keys:
+            if not key.startswith("postmortem:"):
+                continue
+            ident = key.split(":", 1)[1].lower()
+            found = s.execute(
+                select(Incident.key).where(
+                    func.lower(Incident.key).in_([f"pagerduty:{ident}", f"opsgenie:{ident}"])
+                )
+            ).first()
+            if found:
+                out[key] = found[0]
+        return out
 
     # --------------------------------------------------------------- embed
     def _embed_pending(self, bar: Any) -> None:

@@ -845,6 +845,11 @@ class MarkdownAdapter(Adapter):
     @staticmethod
     def _incident_key(path: Path, front: dict[str, Any], meta: dict[str, list[str]], parsed: Parsed) -> str:
         """A PagerDuty/Opsgenie incident the postmortem names, else ``postmortem:<id or file stem>``."""
+        for system in ("pagerduty", "opsgenie"):
+            # "PagerDuty: Q1ABC" names the incident in that tool: use the tool's own key
+            named = front.get(system) or (meta[system][0] if system in meta else None)
+            if named and re.fullmatch(r"[A-Za-z0-9_-]+", str(named).strip()):
+                return f"{system}:{str(named).strip()}"
         value = _first(front, _INCIDENT_KEYS) or next((meta[k][0] for k in _INCIDENT_KEYS if k in meta), None)
         if value is not None:
             text = str(value).strip()

@@ -191,3 +191,25 @@ def test_usage_errors_exit_2_with_a_clear_line(tmp_path):
     assert "no such file" in res.stderr
     res = run_cli(tmp_path / "home", "ingest", str(tmp_path), "--source", "fax")
     assert res.returncode == 2 and "--source" in res.stderr
+
+
+def test_postmortem_naming_a_paged_incident_does_not_count_it_twice(ws, tmp_path):
+    from ingest.db import Incident
+
+    org = tmp_path / "org"
+    from tests.ingest.minorg import write_pagerduty
+
+    write_pagerduty(org)
+    pm = org / "postmortems"
+    pm.mkdir()
+    (pm / "2026-01-01-pool.md").write_text(
+        "---\ntitle: Payments pool exhausted\ndate: '2026-01-01'\nincident: PINC001\nservice: payments-api\n"
+        "severity: P1\n---\n# Payments pool exhausted\n\n## Timeline\n- 02:30 Grant Slater restarted the pool\n"
+        "- 03:00 Grant Slater resolved the incident\n"
+    )
+    ingest_paths(ws, [org])
+    with ws.session() as s:
+        keys = sorted(k for (k,) in s.execute(select(Incident.key)).all())
+        pm_incidents = {i for (i,) in s.execute(select(Activity.incident).where(Activity.source == "markdown")).all()}
+    assert keys == [f"pagerduty:PINC00{n}" for n in range(1, 5)]
+    assert pm_incidents == {"pagerduty:PINC001"}
