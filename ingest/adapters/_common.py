@@ -294,10 +294,18 @@ def channel_scope(name: str, general: bool = False) -> str:
         return f"channel:{base}"
     tokens = [t for t in re.split(r"[-_.]+", base) if t]
     tokens = [t for t in tokens]
-    while tokens and (tokens[0] in CHANNEL_PREFIXES or _is_noise_token(tokens[0])):
-        tokens.pop(0)
-    while tokens and (tokens[-1] in CHANNEL_SUFFIXES or _is_noise_token(tokens[-1])):
+    while tokens and _is_noise_token(tokens[-1]):
         tokens.pop()
+    while tokens and _is_noise_token(tokens[0]):
+        tokens.pop(0)
+    # strip affixes such as inc-/-ops/-alerts, but never the last word: a service may be called
+    # 'notifications' or 'alerts', and '#notifications-ops' is that service's channel
+    while len(tokens) > 1 and (tokens[0] in CHANNEL_PREFIXES or _is_noise_token(tokens[0])):
+        tokens.pop(0)
+    while len(tokens) > 1 and (tokens[-1] in CHANNEL_SUFFIXES or _is_noise_token(tokens[-1])):
+        tokens.pop()
+    if len(tokens) == 1 and tokens[0] in CHANNEL_PREFIXES:
+        tokens = []  # '#ops', '#incidents': a kind of channel, no service
     # 'on-call' splits into two tokens; strip the pair at either end too
     if tokens[-2:] == ["on", "call"]:
         tokens = tokens[:-2]
@@ -771,3 +779,13 @@ def shape_of(path: Path, shape: Shape | None = None) -> Shape | None:
     if not top or (top == "object" and not keys):
         return None
     return Shape(top=top, keys=keys, item_keys=item_keys)
+
+
+ITEM_ERRORS = (TypeError, AttributeError, ValueError, KeyError, IndexError, OverflowError)
+"""What a wrongly-typed field raises while one item is read (pydantic errors are ValueErrors)."""
+
+
+def item_problem(path: Path | str, record: str | None, exc: BaseException) -> Problem:
+    """A Problem for one item whose fields have the wrong shape (the rest of the file is still read)."""
+    detail = str(exc).splitlines()[0][:160] if str(exc) else ""
+    return Problem(path=str(path), record=record, reason=f"malformed item: {exc.__class__.__name__}: {detail}")

@@ -285,6 +285,9 @@ def test_plain_name_pull_in_and_pasted_errors_are_not_fixes() -> None:
         ("random", "channel:random"),
         ("incidents", "channel:incidents"),
         ("inc-1234", "channel:inc-1234"),
+        ("notifications-ops", "service:notifications"),  # a service whose name is also an affix
+        ("alerts-notifications", "service:notifications"),
+        ("ops", "channel:ops"),
     ],
 )
 def test_channel_scope(channel: str, scope: str) -> None:

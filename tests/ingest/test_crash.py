@@ -18,7 +18,7 @@ from ingest.pipeline import ingest_paths
 from ingest.workspace import Workspace
 from tests.ingest.minorg import USERS, write_pagerduty
 
-THREADS = 900
+THREADS = 500
 """Enough threads that ingest takes several seconds (several record batches, then embedding)."""
 
 
