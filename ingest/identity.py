@@ -78,14 +78,21 @@ class Resolver:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.cache: dict[tuple[str, str, str], str] = {}
+        self.people: dict[str, Person | None] = {}
         self.created = 0
         self.merged = 0
+
+    def person(self, person_id: str) -> Person | None:
+        """The person row, held strongly for the resolver's life (the session's identity map is weak)."""
+        if person_id not in self.people:
+            self.people[person_id] = self.session.get(Person, person_id)
+        return self.people[person_id]
 
     def canonical(self, person_id: str) -> str:
         seen = set()
         while person_id not in seen:
             seen.add(person_id)
-            row = self.session.get(Person, person_id)
+            row = self.person(person_id)
             if row is None or not row.merged_into:
                 return person_id
             person_id = row.merged_into
@@ -135,7 +142,7 @@ class Resolver:
             self.cache[key] = person_id
         if missing and ref.name:
             self._suggest_cross_source(person_id, ref)
-        person = self.session.get(Person, person_id)
+        person = self.person(person_id)
         if person is not None:
             if ref.timezone and not person.timezone:
                 person.timezone = ref.timezone
@@ -151,18 +158,18 @@ class Resolver:
         )
         base = slug(base_text)[:56] or "person"
         pid, n = base, 1
-        while self.session.get(Person, pid) is not None:
+        while self.person(pid) is not None:
             n += 1
             pid = f"{base}-{n}"
-        self.session.add(
-            Person(
-                id=pid,
-                name=(ref.name or ref.handle or ref.email or ref.key or pid).strip(),
-                email=ref.email.strip().lower() if ref.email else None,
-                timezone=ref.timezone,
-            )
+        row = Person(
+            id=pid,
+            name=(ref.name or ref.handle or ref.email or ref.key or pid).strip(),
+            email=ref.email.strip().lower() if ref.email else None,
+            timezone=ref.timezone,
         )
+        self.session.add(row)
         self.session.flush()
+        self.people[pid] = row
         self.created += 1
         return pid
 

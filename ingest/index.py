@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 from ingest.embed import Embedder, embedder_from_settings
 
 COLLECTION = "chunks"
-"""Name of the chunk collection."""
+"""Default name of the chunk collection (``UNDERSTUDY_CHROMA_COLLECTION`` overrides it)."""
 
 UPSERT_BATCH = 1000
 """Vectors per Chroma upsert call (well under Chroma's max batch size)."""
@@ -68,8 +68,9 @@ class Index:
                 self._client = chromadb.PersistentClient(
                     path=str(self.settings.chroma_path), settings=chroma_settings
                 )
+            name = getattr(self.settings, "chroma_collection", None) or COLLECTION
             self._collection = self._client.get_or_create_collection(
-                COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
         return self._collection
 

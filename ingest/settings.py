@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         default=None, description="Chroma server URL (http://host:port); default is a PersistentClient."
     )
+    chroma_collection: str = Field(
+        default="chunks", description="Chroma collection name; give each workspace its own on a shared server."
+    )
     embedding_model: str | None = Field(
         default=None,
         description="sentence-transformers model name or path; default is the bundled all-MiniLM-L6-v2.",
@@ -106,7 +109,9 @@ def ensure_workspace(settings: Settings) -> Path:
         for sub in (settings.exports_path, settings.reports_path, settings.quarantine_path):
             sub.mkdir(parents=True, exist_ok=True)
     finally:
-        os.umask(old)
+        # files made later (SQLite WAL/SHM, Chroma, checkpoints, exports, logs) must be owner-only too:
+        # keep the process umask at least as strict as 077 (found by tests/reliability).
+        os.umask(old | 0o077)
     try:
         home.chmod(0o700)
     except OSError:
