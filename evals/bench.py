@@ -1,0 +1,534 @@
+"""``make bench``: Understudy at organisation scale, measured on this machine, written to BENCHMARKS.md.
+
+Every step runs as its own process (``evals._bench_steps``) so that its peak memory (``ru_maxrss``,
+read with ``os.wait4``) is its own. The figures, the ratios against the physical limits and the
+targets go to ``BENCHMARKS.md`` and ``evals/bench_results.json``.
+
+    python -m evals.bench [--quick] [--workdir DIR] [--keep] [--onnx-site DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_JSON = ROOT / "evals" / "bench_results.json"
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+
+FULL_SCALE = 140.0
+"""Generator scale of the large organisation: scale 1 writes about 4,700 chat messages, 300 incidents,
+95 documents and 7,200 activities, so 140 clears 200,000 messages, 20,000 incidents, 1,000 documents
+and (by the measured activities per scale) 1,000,000 activities."""
+
+SUBSET_SCALE = 7.0
+"""Generator scale of the organisation ingested with the real model: about 3,100 chunks per unit of scale, so ≥ 20,000 chunks."""
+
+TARGET_ACTIVITIES = 1_000_000
+"""Rows of ``activities`` the hero map is measured over."""
+
+RETRIEVAL_CHUNKS = 100_000
+"""Chunks in the collection retrieval latency is measured over."""
+
+TARGETS = {
+    "ingest_vs_encode": 0.85,
+    "reingest_vs_ingest": 0.05,
+    "map_vs_sql": 3.0,
+    "help_over_python_s": 1.0,
+    "peak_rss_mb": 2048,
+}
+"""The issue's targets: ingest ≥ 0.85 of raw encode; re-ingest ≤ 5% of first ingest; map ≤ 3× bare SQL;
+``understudy --help`` within 1 s of bare Python; peak memory ≤ 2 GB."""
+
+NOT_PRODUCT_STEPS = {"onnx"}
+"""Steps that are the bench's own experiments, not something Understudy runs (left out of peak memory)."""
+
+ENGINEERS = 5000
+"""Organisation size for the sizing section."""
+
+
+# ---------------------------------------------------------------------------- running
+
+
+def run_step(name: str, args: dict[str, Any], work: Path, extra_path: str | None = None) -> dict[str, Any]:
+    """Run one step in a child process; return its figures plus wall time and peak RSS (MB)."""
+    out = work / f"{name}-{time.monotonic_ns()}.json"
+    env = dict(os.environ)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env.setdefault("ANONYMIZED_TELEMETRY", "False")
+    for var in [v for v in env if v.startswith("UNDERSTUDY_")]:
+        del env[var]  # the bench measures the embedded defaults
+    if extra_path:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), extra_path) if p)
+    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evals._bench_steps", name, json.dumps(args), str(out)], cwd=ROOT, env=env
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: step {name} failed (exit {proc.returncode})")
+    result = json.loads(out.read_text())
+    result["wall_s"] = wall
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    print(
+        f"bench: {name} done in {wall:.1f}s, peak {result['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True
+    )
+    return result
+
+
+def machine() -> dict[str, Any]:
+    """What this machine is."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions: dict[str, str | None] = {}
+    for dist in ("torch", "sentence-transformers", "chromadb", "SQLAlchemy", "onnxruntime"):
+        try:  # metadata only: importing torch here would make every child's peak RSS start at the parent's
+            versions[dist] = version(dist)
+        except PackageNotFoundError:
+            versions[dist] = None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": mem_gb,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "versions": versions,
+        "load_average_start": os.getloadavg(),
+    }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return (a / b) if a and b else None
+
+
+def measure(quick: bool, work: Path, onnx_site: str | None) -> dict[str, Any]:
+    """Run every step and put the figures together."""
+    full_scale = 2.0 if quick else FULL_SCALE
+    sub_scale = 0.3 if quick else SUBSET_SCALE
+    target_acts = 50_000 if quick else TARGET_ACTIVITIES
+    n_chunks = 5_000 if quick else RETRIEVAL_CHUNKS
+    res: dict[str, Any] = {"machine": machine(), "quick": quick, "started": datetime.now(UTC).isoformat()}
+    t_all = time.perf_counter()
+
+    full = work / "org-full"
+    res["generate_full"] = run_step("generate", {"out": str(full), "scale": full_scale}, work)
+    shutil.rmtree(full, ignore_errors=True)  # only its volume and generation time are used; see BENCHMARKS.md
+
+    sub = work / "org-subset"
+    res["generate_subset"] = run_step("generate", {"out": str(sub), "scale": sub_scale}, work)
+    home = work / "ws-subset"
+    res["ingest"] = run_step("ingest", {"org": str(sub), "home": str(home)}, work)
+    res["reingest"] = run_step("ingest", {"org": str(sub), "home": str(home)}, work)
+    res["encode"] = run_step("encode", {"home": str(home)}, work)
+    res["ingest_storage_only"] = run_step(
+        "ingest", {"org": str(sub), "home": str(work / "ws-hash"), "hash_embedder": True}, work
+    )
+    res["onnx"] = run_step("onnx", {"home": str(home), "workdir": str(work)}, work, extra_path=onnx_site)
+
+    acts = res["ingest"]["tables"]["activities"]
+    copies = max(1, math.ceil(target_acts / max(acts, 1)))
+    big = work / "ws-map"
+    res["replicate"] = run_step(
+        "replicate", {"src_home": str(home), "home": str(big), "copies": copies}, work
+    )
+    res["map"] = run_step("map", {"home": str(big)}, work)
+    res["sql"] = run_step("sql", {"home": str(big)}, work)
+    res["retrieval"] = run_step(
+        "retrieval", {"src_home": str(home), "home": str(work / "ws-retrieval"), "n": n_chunks}, work
+    )
+    res["query_text"] = run_step("query_text", {"home": str(home)}, work)
+    res["startup"] = run_step("startup", {"home": str(home)}, work)
+    res["total_s"] = time.perf_counter() - t_all
+    res["machine"]["load_average_end"] = os.getloadavg()
+    res["ratios"] = ratios(res)
+    return res
+
+
+def ratios(res: dict[str, Any]) -> dict[str, Any]:
+    """The figures the targets are about."""
+    ing, enc = res["ingest"], res["encode"]
+    ingest_rate = ing["summary"]["chunks"] / ing["seconds"]
+    st = res["startup"]
+    steps = [
+        k for k, v in res.items() if isinstance(v, dict) and "peak_rss_mb" in v and k not in NOT_PRODUCT_STEPS
+    ]
+    peak_step = max(steps, key=lambda k: res[k]["peak_rss_mb"])
+    return {
+        "ingest_chunks_per_s": ingest_rate,
+        "encode_chunks_per_s": enc["texts_per_second"],
+        "ingest_vs_encode": ingest_rate / enc["texts_per_second"],
+        "reingest_vs_ingest": res["reingest"]["seconds"] / ing["seconds"],
+        "map_vs_sql": _ratio(res["map"]["seconds"], res["sql"]["seconds"]),
+        "help_over_python_s": st["help"]["median_s"] - st["python_pass"]["median_s"],
+        "help_vs_python": _ratio(st["help"]["median_s"], st["python_pass"]["median_s"]),
+        "map_cli_vs_python": _ratio(st["map"]["median_s"], st["python_pass"]["median_s"]),
+        "peak_rss_mb": res[peak_step]["peak_rss_mb"],
+        "peak_rss_step": peak_step,
+    }
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _f(x: float | None, nd: int = 2) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:,.{nd}f}"
+
+
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def verdicts(res: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
+    """(target, goal, measured, verdict-with-why, met) per target."""
+    r = res["ratios"]
+    t = TARGETS
+    ing, enc, sto = res["ingest"], res["encode"], res["ingest_storage_only"]
+    out = []
+    ok = r["ingest_vs_encode"] >= t["ingest_vs_encode"]
+    non_embed = sto["seconds"] / ing["seconds"] if ing["seconds"] else 0
+    why = (
+        ""
+        if ok
+        else f"short by {_f(t['ingest_vs_encode'] - r['ingest_vs_encode'])}: the same ingest with a no-cost stand-in "
+        f"embedder still takes {_f(sto['seconds'], 0)} s ({_f(non_embed * 100, 0)}% of the real ingest) — parsing, "
+        "identity resolution and SQL writes run serially with the model on the same 2 cores"
+    )
+    out.append(
+        (
+            "Ingest vs raw `encode`",
+            f"≥ {t['ingest_vs_encode']}",
+            f"{_f(r['ingest_vs_encode'])} "
+            f"({_f(r['ingest_chunks_per_s'], 1)} vs {_f(r['encode_chunks_per_s'], 1)} chunks/s)",
+            why,
+            ok,
+        )
+    )
+    ok = r["reingest_vs_ingest"] <= t["reingest_vs_ingest"]
+    why = "" if ok else f"over by {_f((r['reingest_vs_ingest'] - t['reingest_vs_ingest']) * 100, 1)} points"
+    out.append(
+        (
+            "Re-ingest of unchanged data vs first ingest",
+            f"≤ {t['reingest_vs_ingest']:.0%}",
+            f"{_f(r['reingest_vs_ingest'] * 100, 2)}% ({_f(res['reingest']['seconds'], 1)} s vs "
+            f"{_f(ing['seconds'], 0)} s)",
+            why,
+            ok,
+        )
+    )
+    mv = r["map_vs_sql"]
+    ok = mv is not None and mv <= t["map_vs_sql"]
+    why = (
+        ""
+        if ok
+        else (
+            f"{_f(mv, 1)}× instead of ≤ 3×: the map does more than one GROUP BY — time bands per person's zone, "
+            "rescues from the incident log, the escalation graph, incident stats and judgements per scope"
+        )
+    )
+    out.append(
+        (
+            "Hero map vs bare SQL `GROUP BY scope, person`",
+            f"≤ {t['map_vs_sql']}×",
+            f"{_f(mv, 2)}× ({_f(res['map']['seconds'], 2)} s vs {_f(res['sql']['seconds'], 3)} s over "
+            f"{res['sql']['activities']:,} activities)",
+            why,
+            ok,
+        )
+    )
+    ok = r["help_over_python_s"] <= t["help_over_python_s"]
+    why = "" if ok else f"over by {_f(r['help_over_python_s'] - t['help_over_python_s'])} s"
+    st = res["startup"]
+    out.append(
+        (
+            "`understudy --help` over bare Python",
+            f"≤ {t['help_over_python_s']} s",
+            f"+{_f(r['help_over_python_s'])} s ({_f(st['help']['median_s'])} s vs "
+            f"{_f(st['python_pass']['median_s'], 3)} s)",
+            why,
+            ok,
+        )
+    )
+    ok = r["peak_rss_mb"] <= t["peak_rss_mb"]
+    why = "" if ok else f"over by {_f(r['peak_rss_mb'] - t['peak_rss_mb'], 0)} MB in {r['peak_rss_step']}"
+    out.append(
+        (
+            "Peak memory (RSS) of any step",
+            "≤ 2 GB",
+            f"{_f(r['peak_rss_mb'], 0)} MB ({r['peak_rss_step']})",
+            why,
+            ok,
+        )
+    )
+    del enc
+    return out
+
+
+def sizing(res: dict[str, Any]) -> str:
+    """The sizing section for 5,000 engineers, from the measured rates."""
+    gen_sub = res["generate_subset"]
+    scale = gen_sub["scale"]
+    ing = res["ingest"]
+    chunks, acts = ing["summary"]["chunks"], ing["tables"]["activities"]
+    people = max(ing["tables"]["people"], 1)
+    # the sample cast is fixed; scale multiplies the volume each person produces
+    acts_per_person_6mo = acts / people / scale  # at the generator's scale-1 density
+    chunks_per_person_6mo = chunks / people / scale
+    daily_acts = ENGINEERS * acts_per_person_6mo / 182
+    daily_chunks = ENGINEERS * chunks_per_person_6mo / 182
+    ingest_rate = res["ratios"]["ingest_chunks_per_s"]
+    store_rate = res["ingest_storage_only"]["summary"]["records"] / res["ingest_storage_only"]["seconds"]
+    recs_per_chunk = ing["summary"]["records"] / max(chunks, 1)
+    nightly_embed_min = daily_chunks / ingest_rate / 60
+    backfill_chunks = daily_chunks * 365
+    backfill_h = backfill_chunks / ingest_rate / 3600
+    map_s = res["map"]["seconds"]
+    map_rows = res["sql"]["activities"]
+    year_rows = daily_acts * 365
+    map_year_s = map_s * year_rows / map_rows
+    ret = res["retrieval"]
+    return f"""## Sizing for 5,000 engineers
+
+Derived from the rates measured above on this {res["machine"]["cores"]}-core machine. The volume per
+engineer is the sample generator's scale-1 density (the ingested organisation has {people} people and, at
+scale {scale:g}, {acts:,} activities and {chunks:,} chunks in 6 months: {acts_per_person_6mo:,.0f} activities and
+{chunks_per_person_6mo:,.0f} chunks per person per half-year at scale 1 — incident, on-call, deploy, runbook and
+ops-channel work, not all of Slack). An organisation twice as busy doubles the figures below.
+
+| | per day | per year |
+|---|---:|---:|
+| activities (facts) | {daily_acts:,.0f} | {year_rows:,.0f} |
+| chunks to embed | {daily_chunks:,.0f} | {backfill_chunks:,.0f} |
+
+**Nightly scan** (`understudy scan`, incremental: unchanged files and records are skipped by hash):
+about {daily_chunks:,.0f} new chunks at the measured {ingest_rate:,.0f} chunks/s ≈ **{_f(nightly_embed_min, 1)} minutes**
+on one 2-core worker, plus the hero map over a year of facts (≈ {year_rows / 1e6:,.1f} M activities;
+{_f(map_s, 1)} s per {map_rows / 1e6:,.1f} M measured here ≈ **{_f(map_year_s / 60, 1)} minutes**).
+Embedding is the cost: it scales with cores (sentence-transformers uses every core for one batch), so
+an 8-core worker brings the nightly scan down roughly 4×.
+
+**First backfill** of a year: {backfill_chunks:,.0f} chunks ≈ {_f(backfill_h, 0)} hours on one 2-core
+worker at the measured rate; split by source over N workers, each writing to the shared PostgreSQL and
+Chroma server, it divides by N. Storage without the model runs at {store_rate:,.0f} records/s
+({recs_per_chunk:.2f} records per chunk), so the model, not the database, sets the pace.
+
+**What runs where**
+
+| part | 5,000 engineers |
+|---|---|
+| facts, ledger, LangGraph checkpoints | one PostgreSQL (`UNDERSTUDY_DATABASE_URL`); ≈ {year_rows / 1e6:,.1f} M activity rows a year, a few GB with indexes |
+| vectors | one Chroma server (`UNDERSTUDY_CHROMA_URL`, `chroma run`); ≈ {backfill_chunks / 1e6:,.1f} M chunks a year × 384 floats ≈ {backfill_chunks * 384 * 4 / 1e9:,.1f} GB of vectors plus HNSW; retrieval p95 {_f(ret["unfiltered"]["p95_ms"], 0)} ms at {ret["chunks"]:,} chunks here |
+| nightly scan | a Kubernetes CronJob or CI schedule: one worker container (2–8 cores, 2 GB RAM — the peak measured here is {_f(res["ratios"]["peak_rss_mb"], 0)} MB) running `understudy scan --fail-on-new` |
+| review UI | `understudy review` behind the company's SSO proxy, one small container; it reads PostgreSQL |
+| drafting | Claude through `ANTHROPIC_API_KEY` (or the offline drafter), on demand, not nightly |
+"""
+
+
+def write_markdown(res: dict[str, Any]) -> str:
+    """BENCHMARKS.md from the results."""
+    m = res["machine"]
+    r = res["ratios"] = ratios(res)
+    gf, gs = res["generate_full"], res["generate_subset"]
+    ing, rei, enc, sto = res["ingest"], res["reingest"], res["encode"], res["ingest_storage_only"]
+    ox, rep, mp, sq, ret, qt, st = (
+        res[k] for k in ("onnx", "replicate", "map", "sql", "retrieval", "query_text", "startup")
+    )
+    vf, vs = gf["volume"], gs["volume"]
+    rows = verdicts(res)
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m evals.bench`); the same figures are in `evals/bench_results.json`.",
+        f"Run {res['started'][:19]} UTC, {res['total_s'] / 60:,.1f} minutes in all"
+        + (" (**quick mode: small sizes, not the real figures**)" if res["quick"] else "")
+        + ".",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_gb']} GB; {m['os']}",
+        f"- Python {m['python']}, SQLite {m['sqlite']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v),
+        f"- Load average at start {', '.join(f'{x:.1f}' for x in m['load_average_start'])}; at end "
+        f"{', '.join(f'{x:.1f}' for x in m['load_average_end'])}. A load above the core count means other "
+        "work shared the CPU: rates are then lower than on an idle machine, ratios measured in the same "
+        "window are affected less.",
+        "",
+        "## Targets",
+        "",
+        "| target | goal | measured | verdict |",
+        "|---|---|---|---|",
+    ]
+    for name, goal, measured, why, ok in rows:
+        lines.append(f"| {name} | {goal} | {measured} | {_met(ok)}{(' — ' + why) if why else ''} |")
+    lines += [
+        "",
+        "## What was measured, and how",
+        "",
+        "Each step ran as its own process; peak RSS is that process's `ru_maxrss` (`os.wait4`).",
+        "",
+        "| step | figures | wall | peak RSS |",
+        "|---|---|---:|---:|",
+        f"| generate the large organisation (scale {gf['scale']:g}) | {vf['chat_messages']:,} chat messages, "
+        f"{vf['incidents']:,} incidents with {vf['log_entries']:,} log entries, {vf['documents']:,} runbooks and "
+        f"postmortems, {vf['git_commits']:,} git commits, {vf['deploy_rows']:,} deploy rows, "
+        f"{vf['bytes'] / 1e6:,.0f} MB | {_f(gf['wall_s'], 0)} s | {_f(gf['peak_rss_mb'], 0)} MB |",
+        f"| generate the ingested organisation (scale {gs['scale']:g}) | {vs['chat_messages']:,} messages, "
+        f"{vs['incidents']:,} incidents, {vs['documents']:,} documents, {vs['git_commits']:,} commits | "
+        f"{_f(gs['wall_s'], 0)} s | {_f(gs['peak_rss_mb'], 0)} MB |",
+        f"| first ingest, real model (`ingest_paths`) | {ing['summary']['records']:,} records, "
+        f"{ing['tables']['activities']:,} activities, {ing['summary']['chunks']:,} chunks "
+        f"({ing['summary']['embedded']:,} distinct texts embedded) → **{_f(r['ingest_chunks_per_s'], 1)} chunks/s** | "
+        f"{_f(ing['seconds'], 0)} s | {_f(ing['peak_rss_mb'], 0)} MB |",
+        f"| raw `encode`, same model, same {enc['texts']:,} chunk texts, batch {enc['batch_size']}, "
+        f"{enc['torch_threads']} torch threads (model load excluded) | **{_f(enc['texts_per_second'], 1)} "
+        f"chunks/s**; median chunk {enc['median_chars']:,.0f} chars | {_f(enc['seconds'], 0)} s | "
+        f"{_f(enc['peak_rss_mb'], 0)} MB |",
+        f"| re-ingest, unchanged | {rei['summary']['skipped']:,} units skipped, {rei['summary']['records']} records, "
+        f"{rei['summary']['chunks']} chunks | {_f(rei['seconds'], 2)} s | {_f(rei['peak_rss_mb'], 0)} MB |",
+        f"| ingest with a no-cost stand-in embedder (hash vectors) | parsing + identity + SQL + Chroma only: "
+        f"{sto['summary']['records'] / sto['seconds']:,.0f} records/s | {_f(sto['seconds'], 0)} s | "
+        f"{_f(sto['peak_rss_mb'], 0)} MB |",
+        f"| widen the ingested facts to {rep['copies']} organisations side by side | "
+        f"{rep['tables']['activities']:,} activities, {rep['tables']['people']:,} people, "
+        f"{rep['tables']['incidents']:,} incidents, {rep['tables']['shifts']:,} shifts | {_f(rep['seconds'], 0)} s | "
+        f"{_f(rep['peak_rss_mb'], 0)} MB |",
+        f"| hero map, `compute_map` over all of it | {mp['scopes']:,} scopes, {mp['heroes']:,} heroes; runs "
+        f"{', '.join(_f(x, 2) for x in mp['runs'])} s | {_f(mp['seconds'], 2)} s | {_f(mp['peak_rss_mb'], 0)} MB |",
+        f"| bare SQL `GROUP BY scope, person_id` | {sq['groups']:,} groups; runs {', '.join(_f(x, 3) for x in sq['runs'])} s"
+        f" | {_f(sq['seconds'], 3)} s | {_f(sq['peak_rss_mb'], 0)} MB |",
+        f"| retrieval over {ret['chunks']:,} chunks (`Index.query_vector`, top 8) | unfiltered p50 "
+        f"{_f(ret['unfiltered']['p50_ms'], 1)} ms, p95 {_f(ret['unfiltered']['p95_ms'], 1)} ms; filtered on "
+        f"`scope` ({ret['filter_share']:.1%} of chunks) p50 {_f(ret['filtered']['p50_ms'], 1)} ms, p95 "
+        f"{_f(ret['filtered']['p95_ms'], 1)} ms; building the collection {_f(ret['build_seconds'], 0)} s | "
+        f"{_f(ret['wall_s'], 0)} s | {_f(ret['peak_rss_mb'], 0)} MB |",
+        f"| question → answer chunks (`Index.query`, encode + search, real vectors, {qt['chunks']:,} chunks) | "
+        f"p50 {_f(qt['p50_ms'], 1)} ms, p95 {_f(qt['p95_ms'], 1)} ms | {_f(qt['wall_s'], 0)} s | "
+        f"{_f(qt['peak_rss_mb'], 0)} MB |",
+        f"| start-up (median of runs) | `python -c pass` {_f(st['python_pass']['median_s'], 3)} s; "
+        f"`understudy --help` {_f(st['help']['median_s'], 2)} s ({_f(r['help_vs_python'], 1)}×); "
+        f"`understudy map --json` on the ingested workspace {_f(st['map']['median_s'], 2)} s "
+        f"({_f(r['map_cli_vs_python'], 1)}×); heavy modules imported by `agent.cli`: "
+        f"{st['heavy_modules_at_import'] or 'none'} | {_f(st['wall_s'], 0)} s | {_f(st['peak_rss_mb'], 0)} MB |",
+        "",
+        "### Plainly: what is real and what is not",
+        "",
+        f"- Peak memory leaves out the ONNX comparison ({_f(ox['peak_rss_mb'], 0)} MB: torch, the export and ONNX "
+        "Runtime in one process): it is the bench's own experiment, not a step Understudy runs.",
+        f"- The large organisation (scale {gf['scale']:g}) is **generated** at full size and counted, but it is "
+        f"**not ingested**: the pipeline stores {sto['summary']['records'] / sto['seconds']:,.0f} records/s on this "
+        "machine even without the model, so ingesting it would take hours here. The ingest, re-ingest and "
+        f"encode ratios are measured on a real ingest of a smaller organisation from the same generator "
+        f"(scale {gs['scale']:g}, {ing['summary']['chunks']:,} chunks, real model, nothing extrapolated).",
+        f"- The hero map's {sq['activities']:,} activities are the real ingested facts widened to {rep['copies']} "
+        "organisations side by side (every person, scope, incident and shift renamed per copy with SQL), so "
+        "the map sees that many distinct people and scopes; it is not the large organisation's own ingest.",
+        f"- The retrieval collection holds {ret['chunks']:,} chunks: the ingested chunks' real texts and metadata, "
+        "cycled, with **random unit vectors** (and random query vectors), stored through the product's `Index`. "
+        "HNSW latency depends on size and dimension, not on what the vectors mean. End-to-end question latency "
+        "with real vectors is the separate `Index.query` row.",
+        "",
+        "## ONNX Runtime against torch",
+        "",
+    ]
+    if ox.get("available"):
+        faster = ox["speedup"] >= 1.1
+        lines += [
+            f"Same model, same {ox['texts']:,} chunk texts, {len(ox['torch_rates'])} interleaved rounds each "
+            f"({ox['how'].split(' (')[0]}; sentence-transformers' own `backend='onnx'` needs `optimum`, which is not "
+            "installed, and `torch.onnx.export` needs the `onnx` package, which the project does not carry: the "
+            "bench was given a scratch copy of it with `--onnx-site`): "
+            f"torch {_f(ox['torch_texts_per_second'], 1)} texts/s, ONNX Runtime {_f(ox['onnx_texts_per_second'], 1)} "
+            f"texts/s — **{_f(ox['speedup'], 2)}×**; largest cosine gap between the two vectors "
+            f"{ox['max_cosine_gap']:.1e}.",
+            "",
+            (
+                "ONNX is measurably faster here: it is worth offering as `UNDERSTUDY_EMBEDDING_BACKEND=onnx`."
+                if faster
+                else "ONNX Runtime does not measurably beat torch on this CPU (less than 10% either way), so "
+                "`embedding_backend` stays `torch` by default and `onnx` is not offered as a recommended setting; "
+                "sentence-transformers' own `backend='onnx'` would also need the `optimum` package, which the "
+                "project does not carry."
+            ),
+        ]
+    else:
+        lines += [
+            f"Not measurable offline on this installation: {ox['reason']}. torch alone: "
+            f"{_f(ox['torch_texts_per_second'], 1)} texts/s. `embedding_backend` stays `torch`; `onnx` is not offered.",
+        ]
+    lines += ["", sizing(res)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the bench itself")
+    parser.add_argument("--workdir", type=Path, help="where to generate and ingest (default: a temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--onnx-site", help="extra sys.path entry for the ONNX step only (e.g. a folder with `onnx`)"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the results instead of writing the files"
+    )
+    parser.add_argument("--from-json", type=Path, help="re-render BENCHMARKS.md from a results file")
+    opts = parser.parse_args(argv)
+    if opts.from_json:
+        res = json.loads(opts.from_json.read_text())
+    else:
+        work = opts.workdir or Path(tempfile.mkdtemp(prefix="understudy-bench-"))
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            res = measure(opts.quick, work, opts.onnx_site)
+        finally:
+            if not opts.keep:
+                shutil.rmtree(work, ignore_errors=True)
+    if opts.no_write:
+        print(write_markdown(res))
+        return 0
+    RESULTS_JSON.write_text(
+        json.dumps(res, indent=2, default=str) + "\n"
+    )  # first: the figures survive a render bug
+    BENCHMARKS_MD.write_text(write_markdown(res))
+    print(
+        f"bench: wrote {BENCHMARKS_MD.relative_to(ROOT)} and {RESULTS_JSON.relative_to(ROOT)}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
