@@ -1,14 +1,23 @@
-"""Gather the evidence a draft stands on: the scope's chunks (ranked by Chroma) and analytics facts, with ids."""
+"""Gather the evidence a draft stands on: analytics facts, then chunks picked per recurring incident class
+of the scope (postmortem resolutions, the hero's fix threads, timelines), the scope's runbook sections,
+and the rest ranked by Chroma, each with its id.
+
+Evidence is gathered per class rather than by one global retrieval, so a scope with several recurring
+failures gets the fixes of each of them, not only of the most frequent one.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from agent.drafting import facts
-from ingest.db import Activity, Chunk
+from ingest.db import Activity, Chunk, Incident
 
 MAX_EVIDENCE = 40
 """Chunks given to one draft: enough for a scope's recurring incidents, small enough for one prompt."""
@@ -16,16 +25,146 @@ MAX_EVIDENCE = 40
 EVIDENCE_TEXT_LIMIT = 4000
 """Characters of one chunk kept as evidence (long chunks are cut, never summarised)."""
 
+PER_CLASS_CHUNKS = 6
+"""Chunks picked for one incident class at most: a resolution, the hero's threads, a timeline and one or
+two more, enough to see the fix and its variants; more repeats the same steps."""
+
+MAX_RUNBOOK_CHUNKS = 8
+"""Runbook sections of the scope kept at most (a runbook is a handful of sections: steps, escalation...)."""
+
+CLASS_PREFIX = "class:"
+"""Scopes naming an incident class rather than a service."""
+
 RETRIEVAL_QUERY = (
     "how {scope} incidents were fixed: steps, commands, rollback, restart, failover, escalation, traps"
 )
 """What Chroma is asked for, per scope."""
 
+STEP_SECTION_TITLE = re.compile(r"\b(resolution|remediation|mitigation|fix|steps|procedure|recovery)\b", re.I)
+"""Section titles whose text is a list of fix steps."""
+
+TIMELINE_TITLE = re.compile(r"\btimeline\b", re.I)
+"""Section titles whose text narrates the fix as it happened."""
+
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class IncidentGroup:
+    """The scope's incidents of one class: its label, keys and the chunks linked to them."""
+
+    label: str
+    keys: list[str] = field(default_factory=list)
+    chunks: list[str] = field(default_factory=list)
+
+
+_TITLE_NOISE = re.compile(r"^\s*postmortem\s*:\s*|\(\s*#\d+\s*\)|#\d+\b|\s+—\s+.*$", re.I)
+
+
+def class_label(title: str) -> str:
+    """A class label from an incident title: the title without its number or 'Postmortem:' prefix."""
+    text = _TITLE_NOISE.sub(" ", title or "")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _slug_words(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def incident_groups(ws: Any, scope: str) -> list[IncidentGroup]:
+    """The scope's incidents by class (the stored class, else the cleaned title), most frequent first."""
+    with ws.session() as s:
+        q = select(Incident.key, Incident.title, Incident.incident_class, Incident.chunk_id)
+        if scope.startswith(CLASS_PREFIX):
+            label = scope[len(CLASS_PREFIX) :]
+            rows = s.execute(q.where(Incident.incident_class == label).order_by(Incident.key)).all()
+            if not rows:  # classes not computed yet: titles that carry the label's words
+                wanted = _slug_words(label)
+                rows = [
+                    r
+                    for r in s.execute(q.order_by(Incident.key)).all()
+                    if wanted and wanted in _slug_words(r.title or "")
+                ]
+        else:
+            rows = s.execute(q.where(Incident.scope == scope).order_by(Incident.key)).all()
+        groups: dict[str, IncidentGroup] = {}
+        for key, title, cls, chunk_id in rows:
+            label = cls or class_label(title or "") or key
+            g = groups.setdefault(label, IncidentGroup(label=label))
+            g.keys.append(key)
+            if chunk_id:
+                g.chunks.append(chunk_id)
+        by_key = {k: g for g in groups.values() for k in g.keys}
+        keys = sorted(by_key)
+        linked: list[tuple[str, str | None]] = []
+        for start in range(0, len(keys), 500):
+            linked += s.execute(
+                select(Activity.incident, Activity.chunk_id)
+                .where(Activity.incident.in_(keys[start : start + 500]), Activity.chunk_id.is_not(None))
+                .order_by(Activity.ts, Activity.id)
+            ).all()
+    for key, cid in linked:
+        if cid:
+            by_key[key].chunks.append(cid)
+    out = list(groups.values())
+    for g in out:
+        g.chunks = list(dict.fromkeys(g.chunks))
+    return sorted(out, key=lambda g: (-len(g.keys), g.label))
+
+
+def _bucket(kind: str, title: str, hero_fix: bool, fix: bool) -> int:
+    """How directly a chunk states a fix: 0 resolution/steps section ... 6 the bare incident record."""
+    if kind in ("postmortem", "runbook") and STEP_SECTION_TITLE.search(title):
+        return 0
+    if kind.startswith("chat") and hero_fix:
+        return 1
+    if kind in ("postmortem", "runbook") and TIMELINE_TITLE.search(title):
+        return 2
+    if kind.startswith("chat") and fix:
+        return 3
+    if kind in ("postmortem", "runbook"):
+        return 4
+    if kind.startswith("chat"):
+        return 5
+    return 6
+
+
+def _class_picks(ws: Any, group: IncidentGroup, hero: str | None) -> list[str]:
+    """Up to ``PER_CLASS_CHUNKS`` chunks of one class, one of each kind of source in turn, newest first."""
+    if not group.chunks:
+        return []
+    with ws.session() as s:
+        rows = s.execute(
+            select(Chunk.id, Chunk.kind, Chunk.title, Chunk.ts).where(Chunk.id.in_(group.chunks))
+        ).all()
+        acts = s.execute(
+            select(Activity.chunk_id, Activity.person_id, Activity.action).where(
+                Activity.chunk_id.in_(group.chunks)
+            )
+        ).all()
+    fixers: dict[str, set[str | None]] = defaultdict(set)
+    for cid, pid, action in acts:
+        if action == "fix_shared":
+            fixers[cid].add(pid)
+    buckets: dict[int, list[Any]] = defaultdict(list)
+    for r in rows:
+        hero_fix = bool(hero) and hero in fixers.get(r.id, set())
+        buckets[_bucket(r.kind or "", r.title or "", hero_fix, r.id in fixers)].append(r)
+    for b in buckets.values():
+        b.sort(key=lambda r: (r.ts.isoformat() if r.ts else "", r.id), reverse=True)
+    picks: list[str] = []
+    depth = 0
+    while len(picks) < PER_CLASS_CHUNKS and any(len(b) > depth for b in buckets.values()):
+        for b in sorted(buckets):
+            if len(buckets[b]) > depth and len(picks) < PER_CLASS_CHUNKS:
+                picks.append(buckets[b][depth].id)
+        depth += 1
+    return picks
+
+
 def gather(ws: Any, scope: str, hero: str | None) -> dict[str, dict[str, Any]]:
-    """Evidence by id: analytics facts first, then chunks of the scope (hero-linked ones always kept)."""
+    """Evidence by id: analytics facts first, then chunks per incident class, runbooks, then the rest."""
+    groups = incident_groups(ws, scope)
     with ws.session() as s:
         linked = s.execute(
             select(Activity.chunk_id, Activity.person_id).where(
@@ -36,16 +175,46 @@ def gather(ws: Any, scope: str, hero: str | None) -> dict[str, dict[str, Any]]:
         scope_ids = [
             r[0] for r in s.execute(select(Chunk.id).where(Chunk.scope == scope).order_by(Chunk.ts, Chunk.id))
         ]
-    candidates = list(dict.fromkeys([*sorted(hero_ids), *scope_ids, *sorted({c for c, _ in linked})]))
+        runbooks = [
+            r[0]
+            for r in s.execute(
+                select(Chunk.id)
+                .where(Chunk.scope == scope, Chunk.kind == "runbook")
+                .order_by(Chunk.ts, Chunk.id)
+            )
+        ]
+    group_of: dict[str, str] = {}
+    per_class = [_class_picks(ws, g, hero) for g in groups]
+    chosen: list[str] = []
+    depth = 0
+    while len(chosen) < MAX_EVIDENCE and any(len(p) > depth for p in per_class):
+        for g, picks in zip(groups, per_class, strict=True):
+            if len(picks) > depth and len(chosen) < MAX_EVIDENCE and picks[depth] not in group_of:
+                group_of[picks[depth]] = g.label
+                chosen.append(picks[depth])
+        depth += 1
+    runbook_room = min(MAX_RUNBOOK_CHUNKS, max(0, MAX_EVIDENCE - len(chosen)))
     ranked = _rank_with_index(ws, scope)
-    chosen = [c for c in candidates if c in hero_ids]
-    for cid in dict.fromkeys([*ranked, *candidates]):
+    for cid in [c for c in ranked if c in runbooks] + runbooks:
+        if runbook_room <= 0:
+            break
+        if cid not in chosen:
+            chosen.append(cid)
+            runbook_room -= 1
+    candidates = list(dict.fromkeys([*sorted(hero_ids), *scope_ids, *sorted({c for c, _ in linked})]))
+    for cid in dict.fromkeys([*[c for c in candidates if c in hero_ids], *ranked, *candidates]):
         if len(chosen) >= MAX_EVIDENCE:
             break
         if cid not in chosen:
             chosen.append(cid)
     evidence: dict[str, dict[str, Any]] = {f["id"]: f for f in facts.scope_facts(ws, scope, hero)}
     with ws.session() as s:
+        if hero:  # chunks the hero is linked to through another scope (a class scope's incidents)
+            hero_ids |= set(
+                s.scalars(
+                    select(Activity.chunk_id).where(Activity.person_id == hero, Activity.chunk_id.in_(chosen))
+                )
+            )
         rows = s.execute(select(Chunk).where(Chunk.id.in_(chosen))).scalars().all()
     for row in sorted(rows, key=lambda r: (r.ts.isoformat() if r.ts else "", r.id)):
         evidence[row.id] = {
@@ -56,6 +225,7 @@ def gather(ws: Any, scope: str, hero: str | None) -> dict[str, dict[str, Any]]:
             "source": row.source,
             "ts": row.ts.isoformat() if row.ts else None,
             "hero": row.id in hero_ids,
+            "group": group_of.get(row.id, ""),
         }
     return evidence
 

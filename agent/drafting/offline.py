@@ -31,12 +31,13 @@ from agent.drafting.artifacts import (
     TransferPlan,
     artifact_model,
 )
+from agent.drafting.evidence import class_label
 from agent.drafting.grounding import INJECTION_PATTERNS
 
 OFFLINE_MODEL = "extractive-v1"
 """Model label recorded for offline drafts."""
 
-OFFLINE_VERSION = 1
+OFFLINE_VERSION = 2
 """Version of the extraction rules; bump when they change."""
 
 OFFLINE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
@@ -44,6 +45,19 @@ OFFLINE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 MAX_PER_SECTION = 12
 """Claims per section; the rest of the evidence stays available to the reviewer."""
+
+MAX_STEPS_PER_CLASS = 6
+"""Fix steps kept per incident class: a recurring fix is three to five steps plus a check."""
+
+MAX_STEPS = 40
+"""Fix steps of one pack or runbook at most, over all its classes."""
+
+RANK_STEP_SECTION, RANK_HERO_CHAT, RANK_TIMELINE, RANK_OTHER = 0, 1, 2, 3
+"""Where a step sentence comes from, most direct first: a Resolution / Steps section, the hero's own
+chat line, a postmortem timeline, anything else."""
+
+TIMELINE_HEADING = re.compile(r"\btimeline\b", re.I)
+"""A section narrating the fix as it happened (read for steps, ranked after a Resolution)."""
 
 STEP_VERBS = (
     "restart",
@@ -90,12 +104,40 @@ STEP_VERBS = (
     "stop",
     "start",
     "page",
+    "find",
+    "watch",
+    "confirm",
+    "terminate",
+    "wait",
+    "add",
+    "remove",
+    "move",
+    "reduce",
+    "extend",
+    "renew",
+    "retry",
+    "resize",
+    "expand",
+    "trigger",
+    "reset",
+    "replay",
+    "reconcile",
+    "cancel",
+    "identify",
+    "re-enable",
+    "unblock",
+    "mark",
+    "force",
+    "tell",
+    "notify",
+    "post",
+    "update",
 )
 """Verbs that open an imperative step line."""
 
 STEP_SENTENCE = re.compile(
     r"\b(restart(ed|ing)?|roll(ed|ing)? ?back|rollback|revert(ed)?|fail(ed|ing)? ?over|failover|ran|run(ning)?|"
-    r"drain(ed)?|flush(ed)?|purge(d)?|redeploy(ed)?|scale(d)? (up|down|out)|bump(ed)?|promote(d)?|reindex(ed)?)\b",
+    r"drain(ed)?|flush(ed)?|purge(d)?|redeploy(ed)?|scale(d)? (up|down|out)|bump(ed)?|promote(d)?|reindexed)\b",
     re.I,
 )
 """Sentences that describe a fix even when not written as an imperative ("I restarted the pool")."""
@@ -133,12 +175,19 @@ SYMPTOM = re.compile(r"alert|error|latency|5\d\d|timeout|down\b|spike|paged|fail
 RISKY = re.compile(r"night|off-hours|weekend|critical|sev ?1|again|every time|only .* knows", re.I)
 
 _PREFIX = re.compile(
-    r"^\s*(?:[-*>]+\s*|\d+[.)]\s+)?(?:\[?\d{1,2}:\d{2}(?::\d{2})?\]?\s*(?:utc|z)?\s*[-–:]?\s*)?"
-    r"(?:@?[A-Za-z][\w.\-]*(?: [A-Z][\w.\-]*)?:\s+)?",
+    r"^\s*(?:[-*>]+\s*|\d+[.)]\s+)?"
+    r"(?:\[?(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(?::\d{2})?\s*(?:utc|z)?\]?\s*[-–:]?\s*)?"
+    r"(?:@?[A-Za-z][\w.\-]*(?: [A-Z][\w.\-]*)?:\s+)?"
+    r"(?:(?:first|then|next|now|running|finally|ok|so|step \d+)\b:?,?\s+(?=(?-i:[A-Z`])))?",
     re.I,
 )
+"""What precedes the words of a line: a list marker, a timestamp, the speaker, a filler ("first:", "now")."""
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z`@])")
 _COMMAND = re.compile(r"`([^`\n]{2,200})`")
+
+
+BOT = re.compile(r"\[bot\]", re.I)
+"""A chat line posted by a bot (alert notices): neither a step someone took nor what anyone knows."""
 
 
 @dataclass
@@ -152,6 +201,8 @@ class Sentence:
     step_source: bool
     hero: bool
     command: str | None = None
+    group: str = ""
+    rank: int = 3
 
 
 @dataclass
@@ -180,17 +231,32 @@ def sentences(evidence: dict[str, dict[str, Any]]) -> list[Sentence]:
         kind = str(item.get("kind") or "")
         title = str(item.get("title") or "")
         in_section = bool(STEP_SECTIONS.search(title))
+        timeline = bool(TIMELINE_HEADING.search(title))
         hero = bool(item.get("hero"))
+        base_group = str(item.get("group") or "") or (
+            class_label(title) if kind in ("postmortem", "incident") else ""
+        )
+        group = base_group
+        doc_title = title.split(" — ")[0].strip()
         for raw_line in str(item.get("text", "")).splitlines():
             line = raw_line.strip()
-            if not line:
+            if not line or line == doc_title:  # a section chunk repeats its document's title first
                 continue
             if line.startswith("#"):
+                level = len(line) - len(line.lstrip("#"))
+                heading = line.lstrip("#").strip()
+                if level >= 3 and in_section:  # a sub-heading of a steps section names the failure
+                    group = base_group or heading.lower()
+                    continue
                 in_section = bool(STEP_SECTIONS.search(line)) or bool(STEP_SECTIONS.search(title))
+                timeline = bool(TIMELINE_HEADING.search(line)) or (
+                    not STEP_SECTIONS.search(line) and bool(TIMELINE_HEADING.search(title))
+                )
+                group = base_group
                 continue
             for part in _SPLIT.split(line):
                 part = part.strip()
-                if len(part) < 8 or _is_injection(part):
+                if len(part) < 8 or _is_injection(part) or BOT.search(part):
                     continue
                 body = _PREFIX.sub("", part, count=1).strip() or part
                 step_source = (
@@ -200,6 +266,14 @@ def sentences(evidence: dict[str, dict[str, Any]]) -> list[Sentence]:
                     and in_section
                 )
                 cmd = _COMMAND.search(part)
+                if kind.startswith("chat"):
+                    rank = RANK_HERO_CHAT if hero else RANK_OTHER
+                elif in_section and not timeline:
+                    rank = RANK_STEP_SECTION
+                elif in_section:
+                    rank = RANK_TIMELINE
+                else:
+                    rank = RANK_OTHER
                 out.append(
                     Sentence(
                         text=part,
@@ -209,6 +283,8 @@ def sentences(evidence: dict[str, dict[str, Any]]) -> list[Sentence]:
                         step_source=step_source,
                         hero=hero,
                         command=cmd.group(1) if cmd else None,
+                        group=group,
+                        rank=rank,
                     )
                 )
     return out
@@ -221,14 +297,27 @@ def _any_hero(evidence: dict[str, dict[str, Any]]) -> bool:
 NEGATED = re.compile(r"^(don'?t|do not|never|avoid)\b", re.I)
 """A line that says what not to do is a trap, not a step."""
 
+OBSERVATION = re.compile(
+    r"\b(seeing|saw|we see|errors?|in the logs?|log line|warning|firing|from \w+ services)\b", re.I
+)
+"""Words around a quoted log line or error message: an observation, not a command to run."""
+
+LOG_LINE = re.compile(r"^\s*(warn(ing)?|error|fatal|panic|exception|traceback)\b", re.I)
+"""Backticked text that is a log message (``WARNING: ...``), not a command."""
+
 
 def is_step(s: Sentence) -> bool:
     """An imperative line, a command in backticks, or a fix sentence, from a place steps come from."""
-    if not s.step_source or NEGATED.search(s.body):
+    if not s.step_source or NEGATED.search(s.body) or s.body.rstrip().endswith("?"):
         return False
     lowered = s.body.lower()
-    imperative = any(lowered.startswith(v + " ") or lowered == v for v in STEP_VERBS)
-    return imperative or s.command is not None or bool(STEP_SENTENCE.search(s.body))
+    if any(lowered.startswith(v + " ") or lowered == v for v in STEP_VERBS) or STEP_SENTENCE.search(s.body):
+        return True
+    return (
+        s.command is not None
+        and not LOG_LINE.search(s.command)
+        and not OBSERVATION.search(_COMMAND.sub(" ", s.body))
+    )
 
 
 def _dedup(items: list[Sentence]) -> list[Sentence]:
@@ -240,6 +329,38 @@ def _dedup(items: list[Sentence]) -> list[Sentence]:
             seen.add(key)
             out.append(s)
     return out
+
+
+def _step_key(s: Sentence) -> str:
+    """What makes two steps the same: their command, else their words."""
+    if s.command:
+        return "cmd:" + re.sub(r"\s+", " ", s.command.strip().lower())
+    return re.sub(r"\W+", " ", s.body.lower()).strip()
+
+
+def class_steps(items: list[Sentence]) -> list[Step]:
+    """Fix steps of every incident class in the evidence, each class in turn (largest first), the most
+    direct sources first (Resolution / Steps sections, the hero's lines, timelines), each step once."""
+    groups: dict[str, list[Sentence]] = {}
+    cites: dict[str, set[str]] = {}
+    for s in items:
+        groups.setdefault(s.group, []).append(s)
+        cites.setdefault(s.group, set()).add(s.cite)
+    order = sorted(groups, key=lambda g: (g == "", -len(cites[g]), g))
+    seen: set[str] = set()
+    out: list[Step] = []
+    for g in order:
+        kept = 0
+        for s in sorted(groups[g], key=lambda s: s.rank):
+            key = _step_key(s)
+            if not key or key in seen:
+                continue
+            if g == "" and kept >= MAX_PER_SECTION or g and kept >= MAX_STEPS_PER_CLASS:
+                break
+            seen.add(key)
+            kept += 1
+            out.append(Step(text=s.body, citations=[s.cite], command=s.command))
+    return out[:MAX_STEPS]
 
 
 def _claims(items: list[Sentence], cls: type[Claim] = Claim, **extra: Any) -> list[Any]:
@@ -347,7 +468,7 @@ class OfflineDrafter:
             artifact = KnowledgePack(
                 **base,
                 what_the_hero_knows=_fact_claim(evidence, "hero") + _claims(pick["knows"]),
-                runbook_steps=_steps(steps),
+                runbook_steps=class_steps(steps),
                 escalation=_escalations(pick["escalate"]),
                 traps=_claims(pick["trap"]),
                 service_map=_claims(pick["map"]),
@@ -356,7 +477,7 @@ class OfflineDrafter:
             artifact = Runbook(
                 **base,
                 preconditions=_fact_claim(evidence, "incidents"),
-                steps=_steps(steps),
+                steps=class_steps(steps),
                 verification=_claims(pick["verify"]),
                 escalation=_escalations(pick["escalate"]),
             )
