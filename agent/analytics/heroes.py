@@ -1,0 +1,157 @@
+"""The hero rule, the dangerous-or-specialty label, and the understaffing check.
+
+A person is a scope's hero when the scope has at least ``min_events`` events, the person did at least
+``min_person_events`` of them, and one of these triggers fires:
+
+- share: their weighted share >= ``min_top_share`` and effective responders <= ``max_effective_responders``;
+- rescues: they made >= ``min_rescues`` rescues there and >= ``min_rescue_share`` of the scope's rescues;
+- escalations: they received >= ``min_escalations_in`` escalations there and >= ``min_escalation_share`` of them.
+
+A flat spread fires none of them. A scope whose whole capable team is at most ``max_rotation_team``
+people, each carrying >= ``min_loaded_share``, is understaffed instead (known from its on-call
+schedule, or from two capable people when no schedule names it): it gets no hero -- unless people
+outside that team made ``min_rescues`` rescues there (rescue from outside is dependence, not size).
+
+The label is ``dangerous`` when the concentration recurs, pages at night, hits a critical service or
+has no runbook; otherwise ``specialty`` (rare, low in severity, documented).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.analytics.metrics import IncidentStats, ScopeStats, effective_responders
+from agent.analytics.rules import CRITICAL_SEVERITIES, MEANINGFUL_SHARE, HeroRule
+
+
+@dataclass
+class Judgement:
+    """The rule's verdict on one scope."""
+
+    hero: str | None = None
+    triggers: list[str] = field(default_factory=list)
+    understaffed: bool = False
+    understaffed_why: str = ""
+    team: list[str] = field(default_factory=list)
+
+
+def judge_scope(stats: ScopeStats, rule: HeroRule, schedule_team: set[str] | None = None) -> Judgement:
+    """Apply the hero rule and the understaffing check to one scope."""
+    out = Judgement()
+    shares = stats.shares()
+    events = stats.events
+    if not shares or events < rule.min_events:
+        return out
+    capable = {pid for pid, s in shares.items() if s >= MEANINGFUL_SHARE}
+    team = set(schedule_team) if schedule_team else set(capable)
+    # rescues by people outside the rotation are the signature of dependence, not of a small team
+    outside_rescues = sum(
+        p.rescues for pid, p in stats.people.items() if not schedule_team or pid not in team
+    )
+    if (
+        outside_rescues < rule.min_rescues
+        and capable <= team
+        and len(team) <= rule.max_rotation_team
+        and (schedule_team or len(team) >= 2)
+        and all(shares.get(pid, 0.0) >= rule.min_loaded_share for pid in team)
+    ):
+        source = "its on-call schedule" if schedule_team else "the people doing the work"
+        loads = ", ".join(
+            f"{pid} {shares.get(pid, 0.0):.0%}" for pid in sorted(team, key=lambda p: -shares.get(p, 0.0))
+        )
+        out.understaffed = True
+        out.team = sorted(team)
+        out.understaffed_why = (
+            f"{len(team)} {'person' if len(team) == 1 else 'people'} on {source} carry all {events} events ({loads}): "
+            "too small to rotate; staff the rotation before transferring knowledge"
+        )
+        return out
+
+    eff = effective_responders(shares)
+    top, top_share = next(iter(shares.items()))
+    candidates: dict[str, list[str]] = {}
+    if top_share >= rule.min_top_share and eff <= rule.max_effective_responders:
+        candidates.setdefault(top, []).append("share")
+    total_rescues = stats.rescues
+    total_esc = stats.escalations
+    for pid, p in stats.people.items():
+        if (
+            p.rescues >= rule.min_rescues
+            and total_rescues
+            and p.rescues / total_rescues >= rule.min_rescue_share
+        ):
+            candidates.setdefault(pid, []).append("rescues")
+        if (
+            p.escalations_in >= rule.min_escalations_in
+            and total_esc
+            and p.escalations_in / total_esc >= rule.min_escalation_share
+        ):
+            candidates.setdefault(pid, []).append("escalations")
+    candidates = {
+        pid: t for pid, t in candidates.items() if stats.people[pid].events >= rule.min_person_events
+    }
+    if not candidates:
+        return out
+    # the person with the most triggers, then the largest share
+    hero = max(candidates, key=lambda pid: (len(candidates[pid]), shares.get(pid, 0.0), pid))
+    out.hero = hero
+    out.triggers = candidates[hero]
+    return out
+
+
+def label(
+    scope: str,
+    stats: ScopeStats,
+    person: str,
+    incidents: IncidentStats | None,
+    has_runbook: bool,
+    rule: HeroRule,
+) -> tuple[str, list[str]]:
+    """('dangerous' | 'specialty', reasons) for one hero scope."""
+    p = stats.people[person]
+    n_inc = incidents.count if incidents else 0
+    critical = sum(incidents.by_severity.get(s, 0) for s in CRITICAL_SEVERITIES) if incidents else 0
+    danger: list[str] = []
+    calm: list[str] = []
+    if n_inc >= rule.recurring_incidents:
+        danger.append(f"recurs: {n_inc} incidents in the window")
+    elif scope.startswith("task:") and stats.events >= rule.recurring_incidents:
+        danger.append(f"recurs: {stats.events} runs of the task")
+    else:
+        calm.append(f"rare: {n_inc} incidents" if n_inc else "no incidents")
+    if (
+        p.sleep_events >= rule.night_min_events
+        and p.events
+        and p.sleep_events / p.events >= rule.night_min_share
+    ):
+        danger.append(
+            f"pages at night: {p.sleep_events} of their {p.events} events in sleep hours (22-08 local)"
+        )
+    else:
+        calm.append(f"daytime: {p.sleep_events} of {p.events} events in sleep hours")
+    if critical:
+        danger.append(f"critical service: {critical} critical/high-severity incidents")
+    elif n_inc:
+        calm.append("low severity: no critical/high incidents")
+    if not has_runbook:
+        danger.append("no runbook document for the scope")
+    else:
+        calm.append("documented: a runbook covers the scope")
+    if danger:
+        return "dangerous", danger
+    return "specialty", calm
+
+
+def why_line(scope: str, stats: ScopeStats, person: str, triggers: list[str]) -> str:
+    """One line: the numbers that make the person this scope's hero."""
+    shares = stats.shares()
+    p = stats.people[person]
+    parts = [
+        f"{shares.get(person, 0.0):.0%} of weighted activity in {scope} ({p.events} of {stats.events} events"
+    ]
+    parts.append(f"{effective_responders(shares):.1f} effective responders")
+    if p.rescues:
+        parts.append(f"{p.rescues} of {stats.rescues} rescues")
+    if p.escalations_in:
+        parts.append(f"{p.escalations_in} of {stats.escalations} escalations received")
+    return ", ".join(parts) + f"; trigger: {'+'.join(triggers)})"

@@ -1,0 +1,238 @@
+"""Concentration metrics per scope, aggregated by the database (GROUP BY scope, person, band).
+
+Definitions (DESIGN.md): a person's share is their weighted activity over the scope's total;
+``effective_responders`` = 1 / sum(share^2); ``bus_factor`` = the fewest people whose shares add up
+to MORE than half of the scope's weighted activity; ``off_hours_share`` = the share of the scope's
+events outside business hours (evenings, weekends and sleep hours) in each person's own zone;
+``sleep_share`` = the share in sleep hours (22-08). Off-hours shares count events (interruptions),
+not weights, because being woken is load even when it weighs little for capability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import Session
+
+from agent.analytics.rules import PAGE_ACTIONS, HeroRule
+from agent.analytics.timebands import BUSINESS, SLEEP, band_expr, epoch_seconds, offset_expr
+from ingest.db import Activity, Incident, Person
+
+CLASS_PREFIX = "class:"
+"""Scopes of incident classes found by clustering."""
+
+
+@dataclass
+class PersonStats:
+    """One person's activity in one scope (and period)."""
+
+    weight: float = 0.0
+    events: int = 0
+    off_events: int = 0
+    sleep_events: int = 0
+    pages: int = 0
+    sleep_pages: int = 0
+    rescues: int = 0
+    escalations_in: int = 0
+
+
+@dataclass
+class ScopeStats:
+    """Everything aggregated for one scope (and period)."""
+
+    scope: str
+    people: dict[str, PersonStats] = field(default_factory=dict)
+
+    @property
+    def events(self) -> int:
+        return sum(p.events for p in self.people.values())
+
+    @property
+    def weight(self) -> float:
+        return sum(p.weight for p in self.people.values())
+
+    def shares(self) -> dict[str, float]:
+        """Person -> weighted share, largest first."""
+        total = self.weight
+        if total <= 0:
+            return {}
+        pairs = sorted(
+            ((pid, p.weight / total) for pid, p in self.people.items()), key=lambda kv: (-kv[1], kv[0])
+        )
+        return dict(pairs)
+
+    @property
+    def off_hours_share(self) -> float:
+        ev = self.events
+        return sum(p.off_events + p.sleep_events for p in self.people.values()) / ev if ev else 0.0
+
+    @property
+    def sleep_share(self) -> float:
+        ev = self.events
+        return sum(p.sleep_events for p in self.people.values()) / ev if ev else 0.0
+
+    @property
+    def rescues(self) -> int:
+        return sum(p.rescues for p in self.people.values())
+
+    @property
+    def escalations(self) -> int:
+        return sum(p.escalations_in for p in self.people.values())
+
+
+def effective_responders(shares: list[float] | dict[str, float]) -> float:
+    """1 / sum(share^2): how many people the work is effectively spread over (0 for no work)."""
+    values = list(shares.values()) if isinstance(shares, dict) else list(shares)
+    total = sum(values)
+    if total <= 0:
+        return 0.0
+    norm = [v / total for v in values]
+    return 1.0 / sum(v * v for v in norm)
+
+
+def bus_factor(shares: list[float] | dict[str, float]) -> int:
+    """The fewest people whose shares add up to more than half of the work (0 for no work)."""
+    values = sorted(shares.values() if isinstance(shares, dict) else shares, reverse=True)
+    total = sum(values)
+    if total <= 0:
+        return 0
+    acc = 0.0
+    for i, v in enumerate(values, start=1):
+        acc += v / total
+        if acc > 0.5 + 1e-12:
+            return i
+    return len(values)
+
+
+def canonical_person() -> Any:
+    """SQL: a person's id after merges."""
+    return func.coalesce(Person.merged_into, Person.id)
+
+
+def window_filter(col: Any, since: datetime | None, until: datetime | None) -> list[Any]:
+    """SQL conditions keeping ``since <= col < until``."""
+    out = []
+    if since is not None:
+        out.append(col >= since)
+    if until is not None:
+        out.append(col < until)
+    return out
+
+
+def data_span(
+    session: Session, since: datetime | None, until: datetime | None
+) -> tuple[datetime, datetime] | None:
+    """Earliest and latest activity time in the window (None when there is none)."""
+    row = session.execute(
+        select(func.min(Activity.ts), func.max(Activity.ts)).where(*window_filter(Activity.ts, since, until))
+    ).one()
+    if row[0] is None:
+        return None
+    return row[0], row[1]
+
+
+def aggregate(
+    session: Session,
+    org_zone: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    rule: HeroRule | None = None,
+    scopes: set[str] | None = None,
+    by_month: bool = False,
+) -> dict[tuple[str, str], ScopeStats]:
+    """Per (scope, period) stats, from two GROUP BY queries (plain scopes, then incident classes).
+
+    ``period`` is '' unless ``by_month`` (then 'YYYY-MM', UTC). Only rows joined to a person count:
+    bots and integrations have no people row.
+    """
+    rule = rule or HeroRule()
+    weights = rule.weight_table()
+    span = data_span(session, since, until)
+    if span is None:
+        return {}
+    zones = {z for (z,) in session.execute(select(Person.timezone).distinct())}
+    epoch = epoch_seconds(Activity.ts)
+    zone_col = func.coalesce(Person.timezone, org_zone)
+    offset = offset_expr(epoch, zone_col, zones, org_zone, span[0], span[1])
+    band = band_expr(epoch, offset)
+    out: dict[tuple[str, str], ScopeStats] = {}
+
+    plain_scopes = {s for s in scopes if not s.startswith(CLASS_PREFIX)} if scopes is not None else None
+    class_scopes = (
+        {s[len(CLASS_PREFIX) :] for s in scopes if s.startswith(CLASS_PREFIX)} if scopes is not None else None
+    )
+
+    for scope_col, extra, wanted, prefix in (
+        (Activity.scope, None, plain_scopes, ""),
+        (Incident.incident_class, Incident, class_scopes, CLASS_PREFIX),
+    ):
+        if wanted is not None and not wanted:
+            continue
+        cols = [
+            scope_col.label("scope"),
+            canonical_person().label("person"),
+            band.label("band"),
+            Activity.action.label("action"),
+        ]
+        if by_month:
+            cols += [extract("year", Activity.ts).label("y"), extract("month", Activity.ts).label("m")]
+        inner = select(*cols).select_from(Activity).join(Person, Person.id == Activity.person_id)
+        if extra is not None:
+            inner = inner.join(Incident, Incident.key == Activity.incident).where(
+                Incident.incident_class.is_not(None)
+            )
+        inner = inner.where(*window_filter(Activity.ts, since, until))
+        if wanted is not None:
+            inner = inner.where(scope_col.in_(sorted(wanted)))
+        sub = inner.subquery()
+        group = [sub.c.scope, sub.c.person, sub.c.band, sub.c.action] + (
+            [sub.c.y, sub.c.m] if by_month else []
+        )
+        # weights are applied per (action) group in Python: the database only counts
+        stmt = select(*group, func.count()).group_by(*group)
+        for row in session.execute(stmt):
+            scope = prefix + row[0]
+            period = f"{int(row[4]):04d}-{int(row[5]):02d}" if by_month else ""
+            action, n = row[3], int(row[-1])
+            pages = n if action in PAGE_ACTIONS else 0
+            stats = out.setdefault((scope, period), ScopeStats(scope))
+            p = stats.people.setdefault(row[1], PersonStats())
+            p.weight += weights.get(action, 1.0) * n
+            p.events += n
+            p.pages += pages
+            if row[2] == SLEEP:
+                p.sleep_events += n
+                p.sleep_pages += pages
+            elif row[2] != BUSINESS:
+                p.off_events += n
+    return out
+
+
+@dataclass
+class IncidentStats:
+    """Incidents of one scope in the window, by severity."""
+
+    count: int = 0
+    by_severity: dict[str | None, int] = field(default_factory=dict)
+
+
+def incident_stats(
+    session: Session, since: datetime | None, until: datetime | None
+) -> dict[str, IncidentStats]:
+    """Scope -> incidents created in the window (service scopes and class scopes)."""
+    out: dict[str, IncidentStats] = {}
+    cond = window_filter(Incident.created_at, since, until)
+    for col, prefix in ((Incident.scope, ""), (Incident.incident_class, CLASS_PREFIX)):
+        stmt = (
+            select(col, Incident.severity, func.count())
+            .where(col.is_not(None), *cond)
+            .group_by(col, Incident.severity)
+        )
+        for scope, severity, n in session.execute(stmt):
+            st = out.setdefault(prefix + str(scope), IncidentStats())
+            st.count += int(n)
+            st.by_severity[severity] = st.by_severity.get(severity, 0) + int(n)
+    return out

@@ -1,0 +1,408 @@
+"""Rescues and the escalation graph, found with SQL (correlated EXISTS and a LAG window).
+
+A rescue (DESIGN.md) is work resolved by someone who was not the assignee or on call at the time,
+or who was pulled in by name. Concretely:
+
+- ``unassigned-resolver``: a ``resolved`` or ``fix_shared`` activity on an incident by a person who
+  had no ``assigned``/``escalated`` activity on that incident before it, and no on-call shift at that
+  moment for the incident's scope (or a shift without a scope) -- counted only when the data shows who
+  was responsible (someone was assigned the incident, or its scope had an on-call schedule then), and
+  not from a postmortem when a paging system logged the incident's resolution;
+- ``pulled-in``: a ``mentioned`` or ``reassigned`` activity on an incident, followed by the same person
+  acting on it (resolving, sharing a fix, annotating, acknowledging, writing in the thread...), when
+  that person was neither assigned nor on call when pulled in;
+- ``chat-fix``: a ``fix_shared`` in chat without an incident key, in a service scope while an
+  incident of that service was open (plus a grace period), by someone neither assigned nor on call.
+
+One rescue per (incident, person); each links to its evidence (activity ids, chunk ids).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from agent.analytics.metrics import window_filter
+from agent.analytics.models import EscalationEdge, Rescue
+from agent.analytics.rules import ACTING_ACTIONS, ASSIGNING_ACTIONS, PULL_ACTIONS, RESOLVING_ACTIONS
+from ingest import actions
+from ingest.db import Activity, Alias, Incident, Person, Shift
+
+NARRATIVE_SOURCE = "markdown"
+"""Postmortems retell an incident: when a paging system logged its resolution, the postmortem's own
+'resolved by' (often with clock times in another zone) is not a second resolving act."""
+
+CHAT_FIX_GRACE = timedelta(hours=2)
+"""A fix shared in chat up to two hours after an incident resolved still belongs to it (the write-up)."""
+
+CHAT_FIX_OPEN_DEFAULT = timedelta(hours=24)
+"""An incident with no resolution time counts as open for a day when matching chat fixes to it."""
+
+
+def _canonical_map(session: Session) -> dict[str, str]:
+    return {pid: merged for pid, merged in session.execute(select(Person.id, Person.merged_into)) if merged}
+
+
+def _first_assignment() -> Any:
+    """Subquery: (incident, person, first time they were assigned or escalated to it)."""
+    return (
+        select(
+            Activity.incident.label("incident"),
+            Activity.person_id.label("person_id"),
+            func.min(Activity.ts).label("first"),
+        )
+        .where(Activity.incident.is_not(None), Activity.action.in_(ASSIGNING_ACTIONS))
+        .group_by(Activity.incident, Activity.person_id)
+        .subquery()
+    )
+
+
+def _routed_incidents() -> Any:
+    """Subquery: incidents someone was assigned to (their data shows who was responsible)."""
+    return (
+        select(Activity.incident.label("incident"))
+        .where(Activity.incident.is_not(None), Activity.action.in_(ASSIGNING_ACTIONS))
+        .group_by(Activity.incident)
+        .subquery()
+    )
+
+
+def _logged_resolutions() -> Any:
+    """Subquery: incidents whose resolution a paging system logged (not only a postmortem's retelling)."""
+    return (
+        select(Activity.incident.label("incident"))
+        .where(
+            Activity.incident.is_not(None),
+            Activity.action == actions.RESOLVED,
+            Activity.source != NARRATIVE_SOURCE,
+        )
+        .group_by(Activity.incident)
+        .subquery()
+    )
+
+
+def _not_on_call(act: Any, at: Any) -> Any:
+    """SQL: the person had no on-call shift at ``at`` for the incident's scope (or without a scope)."""
+    return ~(
+        select(Shift.id)
+        .where(
+            Shift.person_id == act.person_id,
+            Shift.start <= at,
+            Shift.end > at,
+            or_(Shift.scope.is_(None), Shift.scope == Incident.scope),
+        )
+        .exists()
+    )
+
+
+def _scheduled(at: Any) -> Any:
+    """SQL: the incident's scope had an on-call shift at ``at``."""
+    return select(Shift.id).where(Shift.scope == Incident.scope, Shift.start <= at, Shift.end > at).exists()
+
+
+def find_rescues(
+    session: Session, since: datetime | None = None, until: datetime | None = None
+) -> list[Rescue]:
+    """Every rescue in the window (by the time of the resolving act or the pull-in), oldest first.
+
+    Per-incident lookups are joins against grouped subqueries (first assignment per incident and
+    person), not correlated per-row searches, so a million activities stay a few scans."""
+    canon = _canonical_map(session)
+    found: dict[tuple[str, str], Rescue] = {}
+
+    def add(r: Rescue) -> None:
+        r.person = canon.get(r.person, r.person)
+        key = (r.incident, r.person)
+        old = found.get(key)
+        if old is None:
+            found[key] = r
+            return
+        if r.kind not in old.kind.split("+"):
+            old.kind = f"{old.kind}+{r.kind}"
+        old.activity_ids = sorted(set(old.activity_ids) | set(r.activity_ids))
+        old.chunk_ids = sorted(set(old.chunk_ids) | set(r.chunk_ids))
+        old.pulled_by = old.pulled_by or r.pulled_by
+        old.ts = min(old.ts, r.ts)
+
+    # unassigned resolvers
+    a = aliased(Activity)
+    first = _first_assignment()
+    routed = _routed_incidents()
+    logged = _logged_resolutions()
+    stmt = (
+        select(
+            a.id,
+            a.incident,
+            a.person_id,
+            a.ts,
+            a.chunk_id,
+            Incident.scope,
+            Incident.incident_class,
+            Incident.chunk_id,
+        )
+        .join(Incident, Incident.key == a.incident)
+        .join(Person, Person.id == a.person_id)
+        .outerjoin(first, and_(first.c.incident == a.incident, first.c.person_id == a.person_id))
+        .outerjoin(routed, routed.c.incident == a.incident)
+        .outerjoin(logged, logged.c.incident == a.incident)
+        .where(
+            a.action.in_(RESOLVING_ACTIONS),
+            or_(a.source != NARRATIVE_SOURCE, logged.c.incident.is_(None)),
+            *window_filter(a.ts, since, until),
+            or_(first.c.first.is_(None), first.c.first > a.ts),
+            or_(routed.c.incident.is_not(None), _scheduled(a.ts)),
+            _not_on_call(a, a.ts),
+        )
+        .order_by(a.ts, a.id)
+    )
+    for aid, inc, pid, ts, chunk, scope, cls, inc_chunk in session.execute(stmt):
+        add(
+            Rescue(
+                incident=str(inc),
+                scope=scope,
+                incident_class=cls,
+                person=pid,
+                kind="unassigned-resolver",
+                ts=ts,
+                activity_ids=[aid],
+                chunk_ids=sorted({c for c in (chunk, inc_chunk) if c}),
+            )
+        )
+
+    # pulled in by name (mention, manual reassignment), then acted
+    m = aliased(Activity)
+    x = aliased(Activity)
+    acted = (
+        select(
+            x.incident.label("incident"),
+            x.person_id.label("person_id"),
+            func.max(x.ts).label("last"),
+            func.max(x.id).label("act_id"),
+        )
+        .where(x.incident.is_not(None), x.action.in_(ACTING_ACTIONS))
+        .group_by(x.incident, x.person_id)
+        .subquery()
+    )
+    first = _first_assignment()
+    stmt = (
+        select(
+            m.id,
+            m.incident,
+            m.person_id,
+            m.ts,
+            m.chunk_id,
+            m.detail,
+            Incident.scope,
+            Incident.incident_class,
+            Incident.chunk_id,
+            acted.c.act_id,
+        )
+        .join(Incident, Incident.key == m.incident)
+        .join(Person, Person.id == m.person_id)
+        .join(acted, and_(acted.c.incident == m.incident, acted.c.person_id == m.person_id))
+        .outerjoin(first, and_(first.c.incident == m.incident, first.c.person_id == m.person_id))
+        .where(
+            m.action.in_(PULL_ACTIONS),
+            *window_filter(m.ts, since, until),
+            acted.c.last >= m.ts,
+            or_(first.c.first.is_(None), first.c.first >= m.ts),
+            _not_on_call(m, m.ts),
+        )
+        .order_by(m.ts, m.id)
+    )
+    by_keys = _slack_keys(session)
+    for mid, inc, pid, ts, chunk, detail, scope, cls, inc_chunk, acted_id in session.execute(stmt):  # type: ignore[misc]
+        by = _pulled_by(detail, by_keys)
+        add(
+            Rescue(
+                incident=str(inc),
+                scope=scope,
+                incident_class=cls,
+                person=pid,
+                kind="pulled-in",
+                ts=ts,
+                pulled_by=canon.get(by, by) if by else None,
+                activity_ids=sorted({mid, int(acted_id)}),
+                chunk_ids=sorted({c for c in (chunk, inc_chunk) if c}),
+            )
+        )
+
+    for r in _chat_fixes(session, since, until):
+        add(r)
+    return sorted(found.values(), key=lambda r: (r.ts, r.incident, r.person))
+
+
+def _slack_keys(session: Session) -> dict[str, str]:
+    rows = session.execute(select(Alias.value, Alias.person_id).where(Alias.kind == "key"))
+    return {v: p for v, p in rows}
+
+
+def _pulled_by(detail: object, keys: dict[str, str]) -> str | None:
+    if not isinstance(detail, dict):
+        return None
+    key = detail.get("by_key")
+    if isinstance(key, str) and key in keys:
+        return keys[key]
+    return None
+
+
+def _chat_fixes(session: Session, since: datetime | None, until: datetime | None) -> list[Rescue]:
+    """Fixes shared in a service's chat without an incident key, matched to the incident open then."""
+    fixes = session.execute(
+        select(Activity.id, Activity.person_id, Activity.scope, Activity.ts, Activity.chunk_id)
+        .join(Person, Person.id == Activity.person_id)
+        .where(
+            Activity.action == actions.FIX_SHARED,
+            Activity.incident.is_(None),
+            Activity.scope.like("service:%"),
+            *window_filter(Activity.ts, since, until),
+        )
+    ).all()
+    if not fixes:
+        return []
+    scopes = sorted({f.scope for f in fixes})
+    lo = min(f.ts for f in fixes) - timedelta(days=7)
+    hi = max(f.ts for f in fixes)
+    incidents: dict[str, list[Incident]] = defaultdict(list)
+    for inc in session.execute(
+        select(Incident).where(
+            Incident.scope.in_(scopes), Incident.created_at >= lo, Incident.created_at <= hi
+        )
+    ).scalars():
+        incidents[inc.scope].append(inc)
+    pairs: list[tuple[Any, Incident]] = []
+    for f in fixes:
+        for inc in incidents.get(f.scope, []):
+            end = (inc.resolved_at or inc.created_at + CHAT_FIX_OPEN_DEFAULT) + CHAT_FIX_GRACE
+            if inc.created_at <= f.ts <= end:
+                pairs.append((f, inc))
+                break
+    if not pairs:
+        return []
+    keys = sorted({inc.key for _, inc in pairs})
+    people = sorted({f.person_id for f, _ in pairs})  # type: ignore[attr-defined]
+    assigned: dict[tuple[str, str], datetime] = {}
+    for inc_key, pid, ts in session.execute(
+        select(Activity.incident, Activity.person_id, func.min(Activity.ts))
+        .where(Activity.incident.in_(keys), Activity.action.in_(ASSIGNING_ACTIONS))
+        .group_by(Activity.incident, Activity.person_id)
+    ):
+        assigned[(str(inc_key), pid)] = ts
+    shifts: dict[str, list[tuple[datetime, datetime, str | None]]] = defaultdict(list)
+    for pid, start, end, scope in session.execute(
+        select(Shift.person_id, Shift.start, Shift.end, Shift.scope).where(
+            Shift.person_id.in_(people), and_(Shift.end >= lo, Shift.start <= hi)
+        )
+    ):
+        shifts[pid].append((start, end, scope))
+    out = []
+    for fx, inc in pairs:
+        pid = fx.person_id  # type: ignore[attr-defined]
+        when = assigned.get((inc.key, pid))
+        if when is not None and when <= fx.ts:  # type: ignore[attr-defined]
+            continue
+        if any(s <= fx.ts < e and (sc is None or sc == inc.scope) for s, e, sc in shifts.get(pid, [])):  # type: ignore[attr-defined]
+            continue
+        out.append(
+            Rescue(
+                incident=inc.key,
+                scope=inc.scope,
+                incident_class=inc.incident_class,
+                person=pid,
+                kind="chat-fix",
+                ts=fx.ts,
+                activity_ids=[fx.id],
+                chunk_ids=sorted({c for c in (fx.chunk_id, inc.chunk_id) if c}),  # type: ignore[attr-defined]
+            )
+        )
+    return out
+
+
+def escalation_graph(
+    session: Session, since: datetime | None = None, until: datetime | None = None
+) -> tuple[list[EscalationEdge], dict[tuple[str, str], int]]:
+    """Who hands work to whom, and (scope, person) -> escalations received there (incl. class scopes).
+
+    An escalation or reassignment goes from the incident's previous holder (the person before in its
+    assignment sequence, found with a LAG window) to its receiver; a pull-in by name in chat goes from
+    the person who wrote the mention.
+    """
+    canon = _canonical_map(session)
+    person = func.coalesce(Person.merged_into, Person.id)
+    seq = (
+        select(
+            Activity.incident.label("incident"),
+            person.label("person"),
+            Activity.action.label("action"),
+            Activity.ts.label("ts"),
+            func.lag(person)
+            .over(partition_by=Activity.incident, order_by=(Activity.ts, Activity.id))
+            .label("prev"),
+        )
+        .join(Person, Person.id == Activity.person_id)
+        .where(
+            Activity.incident.is_not(None),
+            Activity.action.in_((actions.ASSIGNED, actions.ESCALATED, actions.REASSIGNED)),
+        )
+        .subquery()
+    )
+    stmt = (
+        select(seq.c.prev, seq.c.person, seq.c.action, Incident.scope, Incident.incident_class, func.count())
+        .join(Incident, Incident.key == seq.c.incident)
+        .where(
+            seq.c.action.in_((actions.ESCALATED, actions.REASSIGNED)),
+            seq.c.prev.is_not(None),
+            seq.c.prev != seq.c.person,
+            *window_filter(seq.c.ts, since, until),
+        )
+        .group_by(seq.c.prev, seq.c.person, seq.c.action, Incident.scope, Incident.incident_class)
+    )
+    edges: dict[tuple[str, str], EscalationEdge] = {}
+    indeg: dict[tuple[str, str], int] = defaultdict(int)
+
+    def add(src: str, dst: str, kind: str, scope: str | None, cls: str | None, n: int) -> None:
+        src, dst = canon.get(src, src), canon.get(dst, dst)
+        if src == dst:
+            return
+        e = edges.setdefault((src, dst), EscalationEdge(source=src, target=dst, count=0))
+        e.count += n
+        e.kinds[kind] = e.kinds.get(kind, 0) + n
+        if scope:
+            indeg[(scope, dst)] += n
+        if cls:
+            indeg[(f"class:{cls}", dst)] += n
+
+    for prev, dst, action, scope, cls, n in session.execute(stmt):
+        add(prev, dst, action, scope, cls, int(n))
+
+    keys = _slack_keys(session)
+    mentions = session.execute(
+        select(Activity.person_id, Activity.scope, Activity.detail, Incident.incident_class)
+        .join(Person, Person.id == Activity.person_id)
+        .outerjoin(Incident, Incident.key == Activity.incident)
+        .where(Activity.action == actions.MENTIONED, *window_filter(Activity.ts, since, until))
+    )
+    for dst, scope, detail, cls in mentions:
+        src = _pulled_by(detail, keys)
+        if src:
+            add(src, dst, actions.MENTIONED, scope, cls, 1)
+    return sorted(edges.values(), key=lambda e: (-e.count, e.source, e.target)), dict(indeg)
+
+
+def sinks(edges: list[EscalationEdge]) -> list[dict[str, object]]:
+    """People work is handed to who never hand it on: where escalations end, most received first."""
+    indeg: dict[str, int] = defaultdict(int)
+    outdeg: dict[str, int] = defaultdict(int)
+    for e in edges:
+        indeg[e.target] += e.count
+        outdeg[e.source] += e.count
+    out = [
+        {"person": p, "received": n, "handed_on": outdeg.get(p, 0)}
+        for p, n in indeg.items()
+        if outdeg.get(p, 0) == 0
+    ]
+    return sorted(out, key=lambda d: (-int(d["received"]), str(d["person"])))  # type: ignore[call-overload]

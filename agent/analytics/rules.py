@@ -1,0 +1,143 @@
+"""The documented numbers of the hero map: activity weights, the hero rule, labelling and risk thresholds.
+
+Every threshold here is a named constant or a field of :class:`HeroRule` with the reason for its value.
+The eval suite measures them against the sample organisation's ground truth.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ingest import actions
+from ingest.actions import DEFAULT_WEIGHTS
+
+RESCUE_BONUS = 3.0
+"""Extra weight a rescue adds to the rescuer's share of the scope (on top of the resolve itself):
+a rescue is the strongest evidence of capability others lack, so it counts like a second resolve."""
+
+PAGE_ACTIONS = (
+    actions.NOTIFIED,
+    actions.ACKNOWLEDGED,
+    actions.ASSIGNED,
+    actions.ESCALATED,
+    actions.REASSIGNED,
+)
+"""Actions that are interruptions (pages): they make up the night-paging load of a person."""
+
+RESOLVING_ACTIONS = (actions.RESOLVED, actions.FIX_SHARED)
+"""Actions that end (or carry the fix of) an incident: a rescue is one of these by someone not responsible."""
+
+ASSIGNING_ACTIONS = (actions.ASSIGNED, actions.ESCALATED)
+"""Actions that make a person responsible for an incident (routing or escalation policy)."""
+
+PULL_ACTIONS = (actions.MENTIONED, actions.REASSIGNED)
+"""Actions that pull a named person into an incident (a chat mention, a manual reassignment)."""
+
+ACTING_ACTIONS = (
+    actions.RESOLVED,
+    actions.FIX_SHARED,
+    actions.ANNOTATED,
+    actions.ACKNOWLEDGED,
+    actions.COMMANDER,
+    actions.CHAT,
+    *actions.TASK_ACTIONS,
+)
+"""Actions that show a pulled-in person actually worked the incident (not just being named)."""
+
+SEVERITY_WEIGHT: dict[str | None, float] = {
+    "critical": 1.0,
+    "high": 0.8,
+    "medium": 0.5,
+    "low": 0.25,
+    None: 0.4,
+}
+"""Severity factor of the risk formula (unknown severity sits between low and medium)."""
+
+NON_INCIDENT_SEVERITY = 0.3
+"""Severity factor for scopes with no incidents (repositories, paths, routine tasks)."""
+
+CRITICAL_SEVERITIES = ("critical", "high")
+"""Severities that make a scope a critical service for the dangerous label."""
+
+RECURRENCE_SCALE = 10.0
+"""Occurrences (incidents, else events/5) at which recurrence reaches 1 - 1/e (0.63): ten incidents
+in the window is a pattern, not an accident."""
+
+NON_INCIDENT_EVENTS_PER_OCCURRENCE = 5.0
+"""For scopes without incidents, this many events count as one occurrence for recurrence."""
+
+OFF_HOURS_FLOOR = 0.5
+"""Off-hours factor of the risk formula is FLOOR + (1 - FLOOR) * off_hours_share, so daytime-only
+concentration still ranks (half as high as the same concentration worked entirely at night)."""
+
+BUSINESS_START_HOUR = 8
+"""Business hours start 08:00 local time, Monday to Friday."""
+
+BUSINESS_END_HOUR = 18
+"""Business hours end 18:00 local time; 18-22 on weekdays and all weekend daytime are off-hours."""
+
+SLEEP_START_HOUR = 22
+"""Sleep hours are 22:00-08:00 local time, every day."""
+
+MEANINGFUL_SHARE = 0.05
+"""A person with at least this share of a scope's weighted activity counts as capable there (what-if, team)."""
+
+ORG_DEFAULT_WINDOW_DAYS: int | None = None
+"""The map covers all history unless --since/--until narrow it."""
+
+
+class HeroRule(BaseModel):
+    """When a concentration names a hero, and how it is labelled; every number documented."""
+
+    min_events: int = Field(
+        default=10,
+        description="Scope events needed before anyone can be its hero (no hero from three events).",
+    )
+    min_person_events: int = Field(
+        default=5, description="Events the hero must have done in the scope themself."
+    )
+    min_top_share: float = Field(
+        default=0.5,
+        description="Weighted share at or above which the top person dominates a scope (half the work).",
+    )
+    max_effective_responders: float = Field(
+        default=2.5,
+        description="A dominated scope is a hero scope only if fewer than this many people effectively respond.",
+    )
+    min_rescues: int = Field(
+        default=3, description="Rescues in a scope that make the rescuer a hero (a pattern)."
+    )
+    min_rescue_share: float = Field(
+        default=0.5, description="...when they made at least this share of the scope's rescues."
+    )
+    min_escalations_in: int = Field(
+        default=5, description="Escalations/reassignments received in a scope that make the receiver a hero."
+    )
+    min_escalation_share: float = Field(
+        default=0.5, description="...when they received at least this share of the scope's escalations."
+    )
+    recurring_incidents: int = Field(
+        default=3, description="Incidents (or risky task runs) in the window that make it recurring."
+    )
+    night_min_events: int = Field(
+        default=3, description="Sleep-hours events of the hero that count as paging at night..."
+    )
+    night_min_share: float = Field(
+        default=0.15, description="...when they are at least this share of the hero's events there."
+    )
+    max_rotation_team: int = Field(
+        default=2,
+        description="A scope whose team (on-call schedule, else capable people) is this small cannot rotate.",
+    )
+    min_loaded_share: float = Field(
+        default=0.25,
+        description="Share each member of a small team must carry for the scope to be understaffed.",
+    )
+    rescue_bonus: float = Field(default=RESCUE_BONUS, description="Weight a rescue adds to the rescuer.")
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Overrides of the action weights (ingest.actions.DEFAULT_WEIGHTS)."
+    )
+
+    def weight_table(self) -> dict[str, float]:
+        """The action weights in force: the defaults with this rule's overrides."""
+        return {**DEFAULT_WEIGHTS, **self.weights}
