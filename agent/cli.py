@@ -596,8 +596,8 @@ def demo(
     from agent.analytics import compute_map
     from agent.analytics.render import render_map
     from agent.demo import run_demo
-    from ingest.report import print_summary
     from ingest.pipeline import Summary
+    from ingest.report import print_summary
 
     ws = workspace()
     con = console()

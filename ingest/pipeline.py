@@ -221,6 +221,8 @@ def chunk_id(kind: str, record_key: str, locator: str) -> str:
 
 def _redact_value(value: Any, counter: list[int]) -> Any:
     if isinstance(value, str):
+        # lone surrogates (from \ud800 escapes) cannot be stored as UTF-8 (found by tests/reliability)
+        value = value.encode("utf-8", errors="replace").decode("utf-8")
         text, n = redact(value)
         counter[0] += n
         return text

@@ -105,6 +105,14 @@ INJECTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("role-play", re.compile(r"\b(you are now|act as|new instructions|system prompt|as an ai)\b", re.I)),
+    (  # reliability suite: fake approvals and "mark this independent" carried no flag before
+        "fake-approval",
+        re.compile(
+            r"(\b(approved|signed[- ]off|lgtm)\b[^.\n]{0,30}\bby\b\s*@?\w|"
+            r"\bmark (it|this|the scope)\b[^.\n]{0,10}\b(approved|independent|reviewed)\b)",
+            re.I,
+        ),
+    ),
     (
         "fake-tool-call",
         re.compile(

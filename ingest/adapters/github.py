@@ -17,8 +17,10 @@ from typing import Any
 from ingest import actions
 from ingest.actions import normalise_severity
 from ingest.adapters._common import (
+    ITEM_ERRORS,
     excerpt,
     is_pull_in,
+    item_problem,
     items_or_problem,
     mention_tokens,
     parse_ts,
@@ -137,10 +139,13 @@ class GitHubAdapter(Adapter):
                     break
                 if not isinstance(item, dict):
                     continue
-                if what == "deployments":
-                    record: Record | Problem | None = self._deployment(item, path, ctx)
-                else:
-                    record = self._issue(item, path, comments, ctx)
+                try:
+                    if what == "deployments":
+                        record: Record | Problem | None = self._deployment(item, path, ctx)
+                    else:
+                        record = self._issue(item, path, comments, ctx)
+                except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed field
+                    record = item_problem(path, str(item.get("id") or item.get("number") or ""), exc)
                 if record is None:
                     continue
                 if isinstance(record, Record):

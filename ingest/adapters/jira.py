@@ -15,7 +15,16 @@ from typing import Any
 
 from ingest import actions
 from ingest.actions import normalise_severity
-from ingest.adapters._common import excerpt, is_pull_in, items_or_problem, parse_ts, service_scope, shape_of
+from ingest.adapters._common import (
+    ITEM_ERRORS,
+    excerpt,
+    is_pull_in,
+    item_problem,
+    items_or_problem,
+    parse_ts,
+    service_scope,
+    shape_of,
+)
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import ActivityIn, ChunkIn, IncidentIn, PersonRef, Problem, Record
 
@@ -161,7 +170,10 @@ class JiraAdapter(Adapter):
                 if not isinstance(issue, dict) or not issue.get("key") or issue["key"] in seen:
                     continue
                 seen.add(str(issue["key"]))
-                yield self._issue(issue, path, ctx)
+                try:
+                    yield self._issue(issue, path, ctx)
+                except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed field
+                    yield item_problem(path, str(issue["key"]), exc)
 
     def _issue(self, issue: dict[str, Any], path: Path, ctx: ReadContext) -> Record | Problem:
         key = str(issue["key"])

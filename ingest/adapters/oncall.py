@@ -20,7 +20,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ingest.adapters._common import items_or_problem, looks_like_email, parse_ts, service_scope
+from ingest.adapters._common import (
+    ITEM_ERRORS,
+    item_problem,
+    items_or_problem,
+    looks_like_email,
+    parse_ts,
+    service_scope,
+)
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import PersonRef, Problem, Record, ShiftIn, slug
 
@@ -227,11 +234,14 @@ class OncallAdapter(Adapter):
         """One record per schedule per file; rows that cannot be read become Problems."""
         for path in paths:
             schedules: dict[str, _Schedule] = {}
-            if path.suffix.lower() == ".json":
-                yield from self._read_json(path, ctx, schedules)
-            else:
-                yield from self._read_csv(path, ctx, schedules)
-            yield from self._records(path, schedules)
+            try:
+                if path.suffix.lower() == ".json":
+                    yield from self._read_json(path, ctx, schedules)
+                else:
+                    yield from self._read_csv(path, ctx, schedules)
+                yield from self._records(path, schedules)
+            except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed field ends this file only
+                yield item_problem(path, None, exc)
 
     # ------------------------------------------------------------------ JSON
 

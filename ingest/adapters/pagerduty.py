@@ -17,7 +17,15 @@ from typing import Any
 
 from ingest import actions
 from ingest.actions import normalise_severity
-from ingest.adapters._common import excerpt, items_or_problem, parse_ts, service_scope, shape_of
+from ingest.adapters._common import (
+    ITEM_ERRORS,
+    excerpt,
+    item_problem,
+    items_or_problem,
+    parse_ts,
+    service_scope,
+    shape_of,
+)
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import ActivityIn, ChunkIn, IncidentIn, PersonRef, Problem, Record
 
@@ -122,13 +130,19 @@ class PagerDutyAdapter(Adapter):
             yield directory
         emails = {uid: str(u["email"]) for uid, u in data.users.items() if u.get("email")}
         for iid, (incident, source) in data.incidents.items():
-            yield self._incident_record(iid, incident, source, data.logs.get(iid, []), data, emails, ctx)
+            try:
+                yield self._incident_record(iid, incident, source, data.logs.get(iid, []), data, emails, ctx)
+            except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed field
+                yield item_problem(source, f"incident {iid}", exc)
         # log entries whose incident is in no incidents file: the incident is rebuilt from them
         for iid, entries in data.logs.items():
             if iid in data.incidents or not entries:
                 continue
             skeleton = _skeleton(iid, entries)
-            yield self._incident_record(iid, skeleton, data.log_paths[iid], entries, data, emails, ctx)
+            try:
+                yield self._incident_record(iid, skeleton, data.log_paths[iid], entries, data, emails, ctx)
+            except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed field
+                yield item_problem(data.log_paths[iid], f"incident {iid}", exc)
 
     # ------------------------------------------------------------------------------------------
 

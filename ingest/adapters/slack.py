@@ -26,6 +26,7 @@ from typing import Any
 
 from ingest import actions
 from ingest.adapters._common import (
+    ITEM_ERRORS,
     carries_fix,
     channel_scope,
     clean_text,
@@ -33,6 +34,7 @@ from ingest.adapters._common import (
     excerpt,
     incident_refs,
     is_pull_in,
+    item_problem,
     named_pull_ins,
 )
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
@@ -336,6 +338,8 @@ class SlackAdapter(Adapter):
                 continue
             try:
                 yield from self._read_tree(tree)
+            except ITEM_ERRORS as exc:  # reliability fuzz: e.g. a wrongly-typed users.json entry
+                yield item_problem(tree.label, None, exc)
             finally:
                 tree.close()
 
@@ -461,7 +465,10 @@ class SlackAdapter(Adapter):
             for m in thread.messages:
                 unique.setdefault(str(m["ts"]), m)
             thread.messages = list(unique.values())
-            yield self._thread_record(tree, thread, scope, people, names, channel_incident)
+            try:
+                yield self._thread_record(tree, thread, scope, people, names, channel_incident)
+            except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed message field
+                yield item_problem(tree.label, f"thread {tts}", exc)
 
     def _thread_record(
         self,

@@ -1,0 +1,1 @@
+"""Reliability and security suite: fuzzing, crash safety, concurrency, secrets, injection, access, backup."""
