@@ -176,8 +176,10 @@ def clean_text(text: str | None, names: dict[str, str] | None = None) -> str:
 
 
 def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
-    """One line of at most ``limit`` characters."""
-    flat = " ".join((text or "").split())
+    """One line of at most ``limit`` characters, secrets redacted first (a cut secret no longer matches)."""
+    from ingest.redact import redact
+
+    flat = " ".join(redact(text or "")[0].split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
