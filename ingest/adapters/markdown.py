@@ -583,6 +583,20 @@ def _zone(value: Any, fallback: tzinfo) -> tzinfo:
         return fallback
 
 
+_HEADING_ZONE = re.compile(r"\((?:all\s+)?(?:times?\s+(?:are\s+)?(?:in\s+)?)?([A-Za-z_]+(?:/[A-Za-z_+-]+)*|(?:UTC|GMT)?[+-]\d{1,2}:?\d{0,2})\)")
+
+
+def _heading_zone(parsed: Parsed) -> str | None:
+    """The zone a timeline heading declares: 'Timeline (America/New_York)', 'Timeline (all times UTC)'."""
+    for section in parsed.sections:
+        if "timeline" not in section.heading.lower():
+            continue
+        m = _HEADING_ZONE.search(section.heading)
+        if m and _zone(m.group(1), None) is not None:  # type: ignore[arg-type]
+            return m.group(1)
+    return None
+
+
 def _fixed(ts: datetime) -> datetime:
     """The same instant with a fixed-offset tzinfo: the offset is kept and arithmetic across DST is exact."""
     offset = ts.utcoffset()
@@ -713,9 +727,8 @@ class MarkdownAdapter(Adapter):
         raw_date = _first(front, _DATE_KEYS)
         if raw_date is None:
             raw_date = next((meta[k][0] for k in _DATE_KEYS if k in meta), None)
-        tz = _zone(
-            _first(front, _TZ_KEYS) or next((meta[k][0] for k in _TZ_KEYS if k in meta), None), fallback_tz
-        )
+        declared = _first(front, _TZ_KEYS) or next((meta[k][0] for k in _TZ_KEYS if k in meta), None)
+        tz = _zone(declared or _heading_zone(parsed), fallback_tz)
         if isinstance(raw_date, datetime) and raw_date.tzinfo and not _first(front, _TZ_KEYS):
             tz = raw_date.tzinfo
         started = _as_datetime(raw_date, tz)

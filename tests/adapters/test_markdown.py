@@ -216,3 +216,19 @@ def test_classified_by_headings(tmp_path: Path) -> None:
     rb.write_text("# DB\n\n## Symptoms\n\nSlow.\n\n## Steps\n\n1. Kill locks.\n")
     assert MarkdownAdapter.doc_kind_of(pm) == "postmortem"
     assert MarkdownAdapter.doc_kind_of(rb) == "runbook"
+
+
+def test_timeline_heading_declares_the_zone(tmp_path) -> None:
+    """'## Timeline (America/New_York)' puts the timeline's local times in that zone, DST included."""
+    from ingest.adapters.base import ReadContext
+    from ingest.adapters.markdown import MarkdownAdapter
+
+    pm = tmp_path / "postmortems" / "2026-07-02-payments.md"
+    pm.parent.mkdir(parents=True)
+    pm.write_text(
+        "# Postmortem: payments-api pool exhausted\n\nDate: 2026-07-02\nService: payments-api\n\n"
+        "## Timeline (America/New_York)\n\n- 10:30 @dana acknowledged\n- 10:58 @dana resolved the incident\n"
+    )
+    (record,) = [r for r in MarkdownAdapter().read([pm], ReadContext()) if hasattr(r, "activities")]
+    times = {a.action: a.ts for a in record.activities}
+    assert times["acknowledged"].isoformat() == "2026-07-02T10:30:00-04:00"  # EDT in July
