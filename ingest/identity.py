@@ -28,6 +28,9 @@ SLACK_ID_RE = re.compile(r"^[UW][A-Z0-9]{6,12}$")
 HANDLE_SPACES = {"slack": "chat", "markdown": "chat", "github": "forge", "git": "forge"}
 """Handles are shared between chat sources (a postmortem's @handle is a Slack handle) and between forges."""
 
+MENTION_SOURCES = frozenset({"markdown"})
+"""Sources whose bare names are mentions in prose (postmortems, runbooks), not accounts."""
+
 EXTRA_MERGE_TABLES: list[tuple[Any, str]] = []
 """(table, column) pairs of other layers holding person ids to rewrite on a merge (the ledger registers here)."""
 
@@ -123,7 +126,7 @@ class Resolver:
             else:
                 found.add(self.canonical(pid))
         if not found:
-            person_id = self._create(ref)
+            person_id = self._mentioned_person(ref) or self._create(ref)
         else:
             person_id = sorted(found)[0] if len(found) == 1 else self._merge_all(found)
         for (kind, space, value, display), key in zip(cands, keys, strict=True):
@@ -151,6 +154,26 @@ class Resolver:
             if ref.name and (person.name == person.id or "@" in person.name) and " " in ref.name.strip():
                 person.name = ref.name.strip()
         return person_id
+
+    def _mentioned_person(self, ref: PersonRef) -> str | None:
+        """A full name written in a document (no account behind it) that names exactly one known person.
+
+        A postmortem's "Bob Smith restarted the primary" is a mention, not an account: it refers to the
+        one person of that name the other sources know. Accounts (chat, paging, git) with the same name
+        still only suggest a merge.
+        """
+        if ref.source not in MENTION_SOURCES or ref.email or ref.key or not ref.name:
+            return None
+        name = _norm_name(ref.name)
+        if " " not in name:
+            return None
+        rows = self.session.execute(
+            select(Alias.person_id).where(
+                Alias.kind == "name", Alias.value == name, Alias.space != ref.source
+            )
+        ).all()
+        ids = {self.canonical(r[0]) for r in rows}
+        return ids.pop() if len(ids) == 1 else None
 
     def _create(self, ref: PersonRef) -> str:
         base_text = (

@@ -210,6 +210,56 @@ def test_postmortem_naming_a_paged_incident_does_not_count_it_twice(ws, tmp_path
     ingest_paths(ws, [org])
     with ws.session() as s:
         keys = sorted(k for (k,) in s.execute(select(Incident.key)).all())
-        pm_incidents = {i for (i,) in s.execute(select(Activity.incident).where(Activity.source == "markdown")).all()}
+        pm_incidents = {
+            i for (i,) in s.execute(select(Activity.incident).where(Activity.source == "markdown")).all()
+        }
     assert keys == [f"pagerduty:PINC00{n}" for n in range(1, 5)]
     assert pm_incidents == {"pagerduty:PINC001"}
+
+
+def test_a_name_in_a_postmortem_is_the_known_person_but_accounts_only_suggest(ws, tmp_path):
+    from ingest.db import MergeSuggestion
+
+    org = write_org(tmp_path / "org")
+    pm = org / "postmortems"
+    pm.mkdir()
+    (pm / "2026-01-02-pool.md").write_text(
+        "---\ntitle: Payments pool exhausted\ndate: '2026-01-02'\nservice: payments-api\n---\n"
+        "# Payments pool exhausted\n\n## Timeline\n- 02:30 Maya Ortiz restarted the pool\n"
+    )
+    repo = org / "ops-repo"
+    repo.mkdir()
+    run = lambda *a: subprocess.run(["git", "-C", str(repo), *a], check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    (repo / "payments-api").mkdir()
+    (repo / "payments-api" / "values.yaml").write_text("replicas: 3\n")
+    run("add", ".")
+    run(
+        "-c", "user.name=Grant Slater", "-c", "user.email=grant@personal.example", "commit", "-qm", "scale up"
+    )
+    ingest_paths(ws, [org])
+    with ws.session() as s:
+
+        def ids(name):
+            return {
+                p
+                for (p,) in s.execute(
+                    select(Person.id).where(Person.name == name, Person.merged_into.is_(None))
+                ).all()
+            }
+
+        mayas, grants = ids("Maya Ortiz"), ids("Grant Slater")
+        pm_people = {
+            p for (p,) in s.execute(select(Activity.person_id).where(Activity.source == "markdown")).all()
+        }
+        git_people = {
+            p for (p,) in s.execute(select(Activity.person_id).where(Activity.source == "git")).all()
+        }
+        suggestions = [
+            set(pair) for pair in s.execute(select(MergeSuggestion.person_a, MergeSuggestion.person_b)).all()
+        ]
+    # the postmortem's mention of Maya is the Maya that chat and paging know
+    assert len(mayas) == 1 and mayas <= pm_people
+    # a git account named Grant Slater with another email stays apart and is only suggested
+    assert len(grants) == 2 and len(git_people) == 1
+    assert grants in suggestions
