@@ -86,7 +86,7 @@ def import_ledger(ws: Any, path: Path) -> dict[str, int]:
                     raise BackupError("line 1: not an Understudy ledger backup (missing header)")
                 continue
             name = obj.get("table") if isinstance(obj, dict) else None
-            if name not in tables or not isinstance(obj.get("row"), dict):
+            if not isinstance(name, str) or name not in tables or not isinstance(obj.get("row"), dict):
                 raise BackupError(f"line {n}: unknown table {name!r}")
             rows[name].append(_decode(tables[name], obj["row"]))
     added: dict[str, int] = {}

@@ -532,7 +532,10 @@ def doctor(
             console().print(f"fixed: {line}")
         for p in result["problems"]:
             console().print(f"[red]problem[/red]: {json.dumps(p, default=str)}")
-        console().print(f"{result['chunks']} chunks, {result['vectors']} vectors: " + ("ok" if result["ok"] else "problems remain"))
+        console().print(
+            f"{result['chunks']} chunks, {result['vectors']} vectors: "
+            + ("ok" if result["ok"] else "problems remain")
+        )
     if not result["ok"]:
         raise typer.Exit(EXIT_ERROR)
 
@@ -609,13 +612,21 @@ def demo(
     print_summary(con, summary)
     render_map(con, compute_map(ws))
     home = ws.home
-    con.print(f"\n[bold]{len(result.drafts)} drafts are waiting for review[/] (offline drafter; set ANTHROPIC_API_KEY for Claude).")
+    con.print(
+        f"\n[bold]{len(result.drafts)} drafts are waiting for review[/] (offline drafter; set ANTHROPIC_API_KEY for Claude)."
+    )
     con.print(f"  understudy --home {home} drafts list")
     if result.drafts:
         con.print(f"  understudy --home {home} drafts show {result.drafts[0]}")
-        con.print(f"  understudy --home {home} drafts decide {result.drafts[0]} --reviewer <someone who is not the hero> --approve")
-    con.print(f"  python -m review_ui.auth --home {home} add-reviewer <person>     # a reviewer account for the UI")
-    con.print(f"  understudy --home {home} review                                  # the review UI on 127.0.0.1")
+        con.print(
+            f"  understudy --home {home} drafts decide {result.drafts[0]} --reviewer <someone who is not the hero> --approve"
+        )
+    con.print(
+        f"  python -m review_ui.auth --home {home} add-reviewer <person>     # a reviewer account for the UI"
+    )
+    con.print(
+        f"  understudy --home {home} review                                  # the review UI on 127.0.0.1"
+    )
 
 
 def main() -> None:

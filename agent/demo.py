@@ -33,7 +33,9 @@ def top_hero_scopes(map_result: Any, limit: int = DEMO_SCOPES) -> list[str]:
     return [s.scope for s in scopes[:limit]]
 
 
-def run_demo(ws: Any, seed: int = 7, scale: float = 1.0, progress: bool = True, console: Any = None) -> DemoResult:
+def run_demo(
+    ws: Any, seed: int = 7, scale: float = 1.0, progress: bool = True, console: Any = None
+) -> DemoResult:
     """Generate the sample organisation into the workspace, ingest it, map it, draft knowledge packs."""
     from agent.analytics import compute_map
     from agent.drafting import start_drafts

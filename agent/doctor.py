@@ -134,11 +134,12 @@ def run_doctor(ws: Any, fix: bool = True) -> dict[str, Any]:
     fixed: list[str] = []
     index = reconcile(ws, fix=fix)
     if index["orphaned_vectors"]:
-        (fixed if fix else problems).append(
-            f"deleted {index['orphaned_vectors']} orphaned vectors"
-            if fix
-            else {"check": "orphaned-vectors", "count": index["orphaned_vectors"], "fixable": True}
-        )
+        if fix:
+            fixed.append(f"deleted {index['orphaned_vectors']} orphaned vectors")
+        else:
+            problems.append(
+                {"check": "orphaned-vectors", "count": index["orphaned_vectors"], "fixable": True}
+            )
     with ws.session() as s:
         unembedded = s.scalar(select(func.count()).select_from(Chunk).where(Chunk.embedded.is_(False)))
         started = [p for (p,) in s.execute(select(SourceFile.path).where(SourceFile.status == "started"))]

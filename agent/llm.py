@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
+from anthropic.types import MessageParam, ToolParam
 
 RETRY_STATUSES = (429, 529)
 """HTTP statuses retried with backoff: rate limited, overloaded (Anthropic API error docs)."""
@@ -93,11 +94,11 @@ class ClaudeClient:
         system: str,
         cached_context: str,
         task: str,
-        tool: dict[str, Any],
-        history: list[dict[str, Any]] | None = None,
+        tool: ToolParam,
+        history: Sequence[MessageParam] | None = None,
     ) -> ToolCall:
         """Force one call of ``tool`` and return its input; retries 429/529 up to ``max_retries`` times."""
-        messages: list[dict[str, Any]] = [
+        messages: list[MessageParam] = [
             {
                 "role": "user",
                 "content": [
@@ -131,7 +132,7 @@ class ClaudeClient:
             except anthropic.APIConnectionError as exc:
                 raise LLMError(f"cannot reach the Claude API: {exc}") from exc
         for block in response.content:
-            if getattr(block, "type", None) == "tool_use" and block.name == tool["name"]:
+            if block.type == "tool_use" and block.name == tool["name"]:
                 raw = block.input if isinstance(block.input, dict) else {}
                 usage = response.usage.model_dump() if getattr(response, "usage", None) is not None else {}
                 return ToolCall(

@@ -10,10 +10,24 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 DIMENSION = 384
 """Output dimension of all-MiniLM-L6-v2."""
+
+Backend = Literal["torch", "onnx", "openvino"]
+"""A sentence-transformers inference backend."""
+
+BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "openvino")
+"""The backends sentence-transformers accepts (its ``SentenceTransformer(backend=...)``)."""
+
+
+def _backend(name: str) -> Backend:
+    """``name`` as a :data:`Backend`; the same ``ValueError`` sentence-transformers raises otherwise."""
+    for backend in BACKENDS:
+        if name == backend:
+            return backend
+    raise ValueError(f"Unsupported backend '{name}'. `backend` should be `torch`, `onnx`, or `openvino`.")
 
 
 def default_model_path() -> str:
@@ -57,7 +71,9 @@ class SentenceTransformerEmbedder:
                 os.environ.setdefault("TQDM_DISABLE", "1")
                 from sentence_transformers import SentenceTransformer
 
-                self._models[key] = SentenceTransformer(self.model_ref, device="cpu", backend=self.backend)
+                self._models[key] = SentenceTransformer(
+                    self.model_ref, device="cpu", backend=_backend(self.backend)
+                )
             return self._models[key]
 
     def encode(self, texts: Sequence[str]) -> list[list[float]]:

@@ -197,8 +197,10 @@ class Resolver:
         return pid
 
     def _merge_all(self, ids: set[str]) -> str:
-        rows = self.session.execute(select(Person).where(Person.id.in_(ids))).scalars().all()
-        rows.sort(key=lambda p: (p.created_at, p.id))
+        rows = sorted(
+            self.session.execute(select(Person).where(Person.id.in_(ids))).scalars(),
+            key=lambda p: (p.created_at, p.id),
+        )
         target = rows[0].id
         for other in rows[1:]:
             merge_people(self.session, other.id, target)

@@ -284,11 +284,11 @@ class Ingestor:
             self._embed_pending(bar)
 
         with self.ws.session() as s:
-            run = s.get(IngestRun, run_id)
-            if run is not None:
-                run.status = "done"
-                run.finished_at = utcnow()
-                run.summary = self.summary.to_json()
+            finished = s.get(IngestRun, run_id)
+            if finished is not None:
+                finished.status = "done"
+                finished.finished_at = utcnow()
+                finished.summary = self.summary.to_json()
         return self.summary
 
     # ------------------------------------------------------------ progress
@@ -404,10 +404,10 @@ class Ingestor:
                 keys_by_kind.setdefault(r.kind, []).append(r.key)
             existing: dict[tuple[str, str], RecordRow] = {}
             for kind, keys in keys_by_kind.items():
-                for row in s.execute(
+                for found in s.execute(
                     select(RecordRow).where(RecordRow.kind == kind, RecordRow.key.in_(keys))
                 ).scalars():
-                    existing[(row.kind, row.key)] = row
+                    existing[(found.kind, found.key)] = found
             seen: set[tuple[str, str]] = set()
             for rec in records:
                 ident = (rec.kind, rec.key)

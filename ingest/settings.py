@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +27,8 @@ class Settings(BaseSettings):
         default=None, description="Chroma server URL (http://host:port); default is a PersistentClient."
     )
     chroma_collection: str = Field(
-        default="chunks", description="Chroma collection name; give each workspace its own on a shared server."
+        default="chunks",
+        description="Chroma collection name; give each workspace its own on a shared server.",
     )
     embedding_model: str | None = Field(
         default=None,
@@ -112,8 +114,6 @@ def ensure_workspace(settings: Settings) -> Path:
         # files made later (SQLite WAL/SHM, Chroma, checkpoints, exports, logs) must be owner-only too:
         # keep the process umask at least as strict as 077 (found by tests/reliability).
         os.umask(old | 0o077)
-    try:
+    with contextlib.suppress(OSError):
         home.chmod(0o700)
-    except OSError:
-        pass
     return home

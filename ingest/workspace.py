@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,8 @@ class Workspace:
     def engine(self) -> Engine:
         engine = get_engine(self.settings.db_url)
         if self.settings.db_url.startswith("sqlite:///"):
-            try:
+            with suppress(OSError):
                 self.settings.sqlite_path.chmod(0o600)
-            except OSError:
-                pass
         return engine
 
     @cached_property

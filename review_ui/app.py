@@ -15,8 +15,10 @@ st.set_page_config(page_title="Understudy review", page_icon="🎭", layout="wid
 ws = ui.workspace()
 oidc = auth.oidc_configured(st.secrets)
 signed_in_elsewhere = oidc and ui.identity() is None and st.user.is_logged_in
-if signed_in_elsewhere and auth.sign_in_oidc(st.session_state, ws, st.user.get("email")) is None:
-    st.error(f"{st.user.get('email')} is not an alias of exactly one person in this workspace.")
+if signed_in_elsewhere:
+    oidc_email = st.user.get("email")
+    if auth.sign_in_oidc(st.session_state, ws, oidc_email if isinstance(oidc_email, str) else None) is None:
+        st.error(f"{oidc_email} is not an alias of exactly one person in this workspace.")
 
 me = ui.identity()
 SIGN_IN = st.Page("views/sign_in.py", title="Sign in", icon="🔑", url_path="sign-in")

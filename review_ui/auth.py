@@ -158,7 +158,9 @@ def oidc_configured(secrets: Any) -> bool:
         section = secrets.get("auth") if secrets is not None else None
     except Exception:  # noqa: BLE001 - no secrets.toml raises inside Streamlit
         return False
-    return bool(section) and bool(section.get("redirect_uri")) and bool(section.get("cookie_secret"))
+    if not section:
+        return False
+    return bool(section.get("redirect_uri")) and bool(section.get("cookie_secret"))
 
 
 def secrets_files(cwd: Path | None = None) -> list[Path]:

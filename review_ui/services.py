@@ -213,7 +213,9 @@ def decide(
     from agent.review import Decision
 
     try:
-        decision = Decision(action=action, text=text or None, edited_markdown=edited_markdown or None)
+        decision = Decision.model_validate(
+            {"action": action, "text": text or None, "edited_markdown": edited_markdown or None}
+        )
     except ValidationError as exc:
         msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
         return {"outcome": "refused", "draft_id": draft_id, "message": msg, "rule": msg}

@@ -155,9 +155,9 @@ def _class_picks(ws: Any, group: IncidentGroup, hero: str | None) -> list[str]:
     picks: list[str] = []
     depth = 0
     while len(picks) < PER_CLASS_CHUNKS and any(len(b) > depth for b in buckets.values()):
-        for b in sorted(buckets):
-            if len(buckets[b]) > depth and len(picks) < PER_CLASS_CHUNKS:
-                picks.append(buckets[b][depth].id)
+        for bucket in sorted(buckets):
+            if len(buckets[bucket]) > depth and len(picks) < PER_CLASS_CHUNKS:
+                picks.append(buckets[bucket][depth].id)
         depth += 1
     return picks
 

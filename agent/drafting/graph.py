@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from typing import Any, TypedDict
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 from sqlalchemy import select
@@ -78,9 +79,9 @@ def checkpointer(ws: Any) -> Iterator[Any]:
         conninfo = url.replace("postgresql+psycopg://", "postgresql://").replace(
             "postgresql+psycopg2://", "postgresql://"
         )
-        with PostgresSaver.from_conn_string(conninfo) as saver:
-            saver.setup()
-            yield saver
+        with PostgresSaver.from_conn_string(conninfo) as pg_saver:
+            pg_saver.setup()
+            yield pg_saver
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -270,7 +271,7 @@ def _stored_vectors(ws: Any) -> Any:
     return lookup
 
 
-def _config(draft_id: str) -> dict[str, Any]:
+def _config(draft_id: str) -> RunnableConfig:
     return {"configurable": {"thread_id": draft_id}}
 
 

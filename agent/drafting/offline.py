@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agent.drafting.artifacts import (
     AntiHeroicsPlan,
@@ -526,10 +526,14 @@ class OfflineDrafter:
         self, base: dict[str, Any], evidence: dict[str, dict[str, Any]], steps: list[Sentence], hero_name: str
     ) -> TransferPlan:
         people = _others(evidence, hero_name) or ["the secondary on-call"]
-        hows = ("pairing", "leading-with-support", "drill")
+        hows: tuple[Literal["pairing", "leading-with-support", "drill"], ...] = (
+            "pairing",
+            "leading-with-support",
+            "drill",
+        )
         items = []
         for i, s in enumerate(_dedup(steps)[:6]):
-            risk = "high" if i < 2 else "medium" if i < 4 else "low"
+            risk: Literal["high", "medium", "low"] = "high" if i < 2 else "medium" if i < 4 else "low"
             items.append(
                 TransferItem(
                     text=s.body,

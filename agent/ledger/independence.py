@@ -16,7 +16,7 @@ Verdicts, per scope (DESIGN.md "Review gates and what counts"):
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -56,6 +56,16 @@ class ScopeVerdict(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)
     hero_share: float | None = None
+
+
+class _VerdictBase(TypedDict):
+    """The :class:`ScopeVerdict` fields every verdict for a scope shares."""
+
+    scope: str
+    hero: str | None
+    approved_artifacts: list[str]
+    practised_people: list[str]
+    hero_share: float | None
 
 
 class IndependenceResult(BaseModel):
@@ -112,13 +122,13 @@ def check_scope(
     hero_share = None
     if hero:
         hero_share = facts.incident_share(ws, scope, hero, now - timedelta(days=INCIDENT_WINDOW_DAYS), now)
-    verdict_base = dict(
-        scope=scope,
-        hero=hero,
-        approved_artifacts=[d.id for d in approved],
-        practised_people=practised,
-        hero_share=hero_share,
-    )
+    verdict_base: _VerdictBase = {
+        "scope": scope,
+        "hero": hero,
+        "approved_artifacts": [d.id for d in approved],
+        "practised_people": practised,
+        "hero_share": hero_share,
+    }
     if not material:
         reasons.append("no approved knowledge pack or runbook for this scope")
         missing.append("an approved knowledge pack or runbook (approved by someone other than the hero)")

@@ -790,4 +790,6 @@ ITEM_ERRORS = (TypeError, AttributeError, ValueError, KeyError, IndexError, Over
 def item_problem(path: Path | str, record: str | None, exc: BaseException) -> Problem:
     """A Problem for one item whose fields have the wrong shape (the rest of the file is still read)."""
     detail = str(exc).splitlines()[0][:160] if str(exc) else ""
-    return Problem(path=str(path), record=record, reason=f"malformed item: {exc.__class__.__name__}: {detail}")
+    return Problem(
+        path=str(path), record=record, reason=f"malformed item: {exc.__class__.__name__}: {detail}"
+    )

@@ -583,7 +583,9 @@ def _zone(value: Any, fallback: tzinfo) -> tzinfo:
         return fallback
 
 
-_HEADING_ZONE = re.compile(r"\((?:all\s+)?(?:times?\s+(?:are\s+)?(?:in\s+)?)?([A-Za-z_]+(?:/[A-Za-z_+-]+)*|(?:UTC|GMT)?[+-]\d{1,2}:?\d{0,2})\)")
+_HEADING_ZONE = re.compile(
+    r"\((?:all\s+)?(?:times?\s+(?:are\s+)?(?:in\s+)?)?([A-Za-z_]+(?:/[A-Za-z_+-]+)*|(?:UTC|GMT)?[+-]\d{1,2}:?\d{0,2})\)"
+)
 
 
 def _heading_zone(parsed: Parsed) -> str | None:

@@ -38,16 +38,16 @@ for col, (key, title) in zip(
 
 st.subheader("Ledger")
 c1, c2, c3 = st.columns(3)
-actors = sorted({e.get("actor") for e in entries if e.get("actor")})
+actors = sorted({e["actor"] for e in entries if e.get("actor")})
 actor = c1.selectbox(
     "Who",
     [ALL, *actors],
     format_func=lambda p: p if p == ALL else services.label(names, p),
     key="audit_actor",
 )
-actions = sorted({e.get("action") for e in entries if e.get("action")})
+actions = sorted({e["action"] for e in entries if e.get("action")})
 action = c2.selectbox("What", [ALL, *actions], key="audit_action")
-outcomes = sorted({e.get("outcome") for e in entries if e.get("outcome")})
+outcomes = sorted({e["outcome"] for e in entries if e.get("outcome")})
 outcome = c3.selectbox("Outcome", [ALL, *outcomes], key="audit_outcome")
 filters = {}
 if actor != ALL:

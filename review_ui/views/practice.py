@@ -46,7 +46,7 @@ with log_tab:
             submitted = st.form_submit_button("Log practice")
         if submitted:
             chosen = by_id[artifact_id]
-            result = services.log_practice(
+            st.session_state["practice_log_result"] = services.log_practice(
                 ws,
                 me,
                 chosen["scope"],
@@ -56,7 +56,6 @@ with log_tab:
                 on=datetime.combine(day, time(12), UTC),
                 notes=notes,
             )
-            st.session_state["practice_log_result"] = result
         result = st.session_state.get("practice_log_result")
         if result:
             if result.get("outcome") == "ok":

@@ -36,10 +36,16 @@ def _risks(home: str) -> dict[str, float]:
 
 
 risks = _risks(str(ws.home)) if order == "riskiest scope first" else None
-filters = {k: (None if v == ALL else v) for k, v in (("status", status), ("scope", scope), ("kind", kind))}
 page = int(st.number_input("Page", min_value=1, value=1, step=1, key=f"queue_page::{status}|{scope}|{kind}"))
 try:
-    rows, total = services.draft_page(ws, page=page, risks=risks, **filters)
+    rows, total = services.draft_page(
+        ws,
+        status=None if status == ALL else status,
+        scope=None if scope == ALL else scope,
+        kind=None if kind == ALL else kind,
+        page=page,
+        risks=risks,
+    )
 except services.Unavailable as exc:
     ui.unavailable(exc)
 pages = max(1, math.ceil(total / services.PAGE_SIZE))
