@@ -1,16 +1,21 @@
 """The hero rule, the dangerous-or-specialty label, and the understaffing check.
 
-A person is a scope's hero when the scope has at least ``min_events`` events, the person did at least
+A person is a scope's hero when the scope has at least ``min_events`` events (a task scope: at least
+``min_task_events`` runs, ``task_nearly_all`` of them by its top person), the person did at least
 ``min_person_events`` of them, and one of these triggers fires:
 
-- share: their weighted share >= ``min_top_share`` and effective responders <= ``max_effective_responders``;
-- rescues: they made >= ``min_rescues`` rescues there and >= ``min_rescue_share`` of the scope's rescues;
-- escalations: they received >= ``min_escalations_in`` escalations there and >= ``min_escalation_share`` of them.
+- share: their weighted share >= ``min_top_share`` and either effective responders <=
+  ``max_effective_responders`` or their share >= ``min_dominance`` x the next person's;
+- rescues: they made >= ``min_rescues`` rescues there, >= ``min_rescue_share`` of the scope's rescues,
+  and as many as ``min_rescue_incident_share`` of the scope's incidents;
+- escalations: they received >= ``min_escalations_in`` escalations there, >= ``min_escalation_share`` of
+  them, and as many as ``min_escalation_incident_share`` of the scope's incidents.
 
-A flat spread fires none of them. A scope whose whole capable team is at most ``max_rotation_team``
-people, each carrying >= ``min_loaded_share``, is understaffed instead (known from its on-call
-schedule, or from two capable people when no schedule names it): it gets no hero -- unless people
-outside that team made ``min_rescues`` rescues there (rescue from outside is dependence, not size).
+A flat spread fires none of them. Understaffing is checked first: a scope whose team is at most
+``max_rotation_team`` people, each carrying >= ``min_loaded_share``, is understaffed instead (the team
+is its on-call schedule, or without one the fewest people carrying ``min_team_cover`` of the work):
+it gets no hero -- unless people outside that team made ``min_rescues`` rescues there (rescue from
+outside is dependence, not size).
 
 The label is ``dangerous`` when the concentration recurs, pages at night, hits a critical service or
 has no runbook; otherwise ``specialty`` (rare, low in severity, documented).
@@ -35,42 +40,77 @@ class Judgement:
     team: list[str] = field(default_factory=list)
 
 
-def judge_scope(stats: ScopeStats, rule: HeroRule, schedule_team: set[str] | None = None) -> Judgement:
-    """Apply the hero rule and the understaffing check to one scope."""
+def core_team(shares: dict[str, float], cover: float) -> set[str]:
+    """The fewest people, largest shares first, whose shares add up to at least ``cover``."""
+    team: set[str] = set()
+    acc = 0.0
+    for pid, share in shares.items():
+        if acc >= cover - 1e-12:
+            break
+        team.add(pid)
+        acc += share
+    return team
+
+
+def has_enough_evidence(stats: ScopeStats, shares: dict[str, float], rule: HeroRule) -> bool:
+    """Whether the scope has enough events for anyone to be its hero (tasks: fewer runs, nearly all by one)."""
+    events = stats.events
+    if events >= rule.min_events:
+        return True
+    if not stats.scope.startswith("task:") or events < rule.min_task_events or not shares:
+        return False
+    top = next(iter(shares))
+    return stats.people[top].events / events >= rule.task_nearly_all
+
+
+def judge_scope(
+    stats: ScopeStats, rule: HeroRule, schedule_team: set[str] | None = None, incidents: int = 0
+) -> Judgement:
+    """Apply the understaffing check, then the hero rule, to one scope with ``incidents`` in the window."""
     out = Judgement()
     shares = stats.shares()
     events = stats.events
-    if not shares or events < rule.min_events:
+    if not shares or not has_enough_evidence(stats, shares, rule):
         return out
-    capable = {pid for pid, s in shares.items() if s >= MEANINGFUL_SHARE}
-    team = set(schedule_team) if schedule_team else set(capable)
+    if schedule_team:
+        team = set(schedule_team)
+        capable = {pid for pid, s in shares.items() if s >= MEANINGFUL_SHARE}
+        covered = capable <= team
+    else:
+        team = core_team(shares, rule.min_team_cover)
+        covered = len(team) >= 2
     # rescues by people outside the rotation are the signature of dependence, not of a small team
+    # (without a schedule every rescue is by someone the incident was not routed to)
     outside_rescues = sum(
         p.rescues for pid, p in stats.people.items() if not schedule_team or pid not in team
     )
     if (
         outside_rescues < rule.min_rescues
-        and capable <= team
+        and covered
         and len(team) <= rule.max_rotation_team
-        and (schedule_team or len(team) >= 2)
         and all(shares.get(pid, 0.0) >= rule.min_loaded_share for pid in team)
     ):
         source = "its on-call schedule" if schedule_team else "the people doing the work"
         loads = ", ".join(
             f"{pid} {shares.get(pid, 0.0):.0%}" for pid in sorted(team, key=lambda p: -shares.get(p, 0.0))
         )
+        carried = sum(shares.get(pid, 0.0) for pid in team)
         out.understaffed = True
         out.team = sorted(team)
         out.understaffed_why = (
-            f"{len(team)} {'person' if len(team) == 1 else 'people'} on {source} carry all {events} events ({loads}): "
-            "too small to rotate; staff the rotation before transferring knowledge"
+            f"{len(team)} {'person' if len(team) == 1 else 'people'} on {source} carry {carried:.0%} of "
+            f"{events} events ({loads}): too small to rotate; staff the rotation before transferring knowledge"
         )
         return out
 
     eff = effective_responders(shares)
-    top, top_share = next(iter(shares.items()))
+    ranked = list(shares.items())
+    top, top_share = ranked[0]
+    second_share = ranked[1][1] if len(ranked) > 1 else 0.0
     candidates: dict[str, list[str]] = {}
-    if top_share >= rule.min_top_share and eff <= rule.max_effective_responders:
+    if top_share >= rule.min_top_share and (
+        eff <= rule.max_effective_responders or top_share >= rule.min_dominance * second_share
+    ):
         candidates.setdefault(top, []).append("share")
     total_rescues = stats.rescues
     total_esc = stats.escalations
@@ -79,12 +119,14 @@ def judge_scope(stats: ScopeStats, rule: HeroRule, schedule_team: set[str] | Non
             p.rescues >= rule.min_rescues
             and total_rescues
             and p.rescues / total_rescues >= rule.min_rescue_share
+            and p.rescues >= rule.min_rescue_incident_share * incidents
         ):
             candidates.setdefault(pid, []).append("rescues")
         if (
             p.escalations_in >= rule.min_escalations_in
             and total_esc
             and p.escalations_in / total_esc >= rule.min_escalation_share
+            and p.escalations_in >= rule.min_escalation_incident_share * incidents
         ):
             candidates.setdefault(pid, []).append("escalations")
     candidates = {

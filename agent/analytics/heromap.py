@@ -157,7 +157,7 @@ def _compute(
         inc = incidents.get(scope, IncidentStats())
         top, top_share = next(iter(shares.items()))
         eff = effective_responders(shares)
-        judgement = judge_scope(st, rule, teams.get(scope))
+        judgement = judge_scope(st, rule, teams.get(scope), inc.count)
         risk = risk_score(inc.count, st.events, inc.by_severity, top_share, st.off_hours_share)
         scopes_out.append(
             ScopeOut(

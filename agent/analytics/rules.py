@@ -96,6 +96,22 @@ class HeroRule(BaseModel):
     min_person_events: int = Field(
         default=5, description="Events the hero must have done in the scope themself."
     )
+    min_task_events: int = Field(
+        default=6,
+        description=(
+            "Runs of a task scope (task:...) enough for a hero when one person did nearly all of them: "
+            "each task event is one run of a whole operation (a failover, a rollback), which happens a "
+            "handful of times a year, while a service incident leaves five or more events; six runs, "
+            "twice the 'three events' the issue rules out, with min_person_events still required."
+        ),
+    )
+    task_nearly_all: float = Field(
+        default=0.75,
+        description=(
+            "Share of a small task scope's runs the top person must have done themself (3 of 4): "
+            "with a rotation of three or more, one person doing 5 of 6 runs has p < 0.02 (binomial, 1/3)."
+        ),
+    )
     min_top_share: float = Field(
         default=0.5,
         description="Weighted share at or above which the top person dominates a scope (half the work).",
@@ -104,17 +120,43 @@ class HeroRule(BaseModel):
         default=2.5,
         description="A dominated scope is a hero scope only if fewer than this many people effectively respond.",
     )
+    min_dominance: float = Field(
+        default=3.0,
+        description=(
+            "...or if the top person's share is at least this many times the next person's: with half the "
+            "work and nobody within a third of it there is no backup, however thinly the rest is spread "
+            "(effective responders rise when the other half is split among many occasional helpers)."
+        ),
+    )
     min_rescues: int = Field(
         default=3, description="Rescues in a scope that make the rescuer a hero (a pattern)."
     )
     min_rescue_share: float = Field(
         default=0.5, description="...when they made at least this share of the scope's rescues."
     )
+    min_rescue_incident_share: float = Field(
+        default=0.2,
+        description=(
+            "...and their rescues are at least this share of the scope's incidents in the window (one in "
+            "five): a handful of rescues among dozens of incidents is cover, not a dependence pattern. "
+            "On the eval matrix non-heroes rescued at most 0.02 of a scope's incidents, planted "
+            "rescuers 0.39 or more."
+        ),
+    )
     min_escalations_in: int = Field(
         default=5, description="Escalations/reassignments received in a scope that make the receiver a hero."
     )
     min_escalation_share: float = Field(
         default=0.5, description="...when they received at least this share of the scope's escalations."
+    )
+    min_escalation_incident_share: float = Field(
+        default=0.25,
+        description=(
+            "...and those escalations reach at least this share of the scope's incidents (one in four): "
+            "five escalations over a year of forty incidents is the normal second line of any rotation. "
+            "On the eval matrix non-heroes received at most 0.17 per incident, planted gatekeepers 0.44 "
+            "or more."
+        ),
     )
     recurring_incidents: int = Field(
         default=3, description="Incidents (or risky task runs) in the window that make it recurring."
@@ -132,6 +174,14 @@ class HeroRule(BaseModel):
     min_loaded_share: float = Field(
         default=0.25,
         description="Share each member of a small team must carry for the scope to be understaffed.",
+    )
+    min_team_cover: float = Field(
+        default=0.85,
+        description=(
+            "Without a schedule, the team is the fewest people (largest shares first) carrying at least "
+            "this share of the work: others together doing at most 15% (under one week in six: holiday "
+            "cover, a stray second identity of a member) do not make a rotation."
+        ),
     )
     rescue_bonus: float = Field(default=RESCUE_BONUS, description="Weight a rescue adds to the rescuer.")
     weights: dict[str, float] = Field(
