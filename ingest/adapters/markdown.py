@@ -31,7 +31,7 @@ from ingest.actions import (
     RESPONDER,
     normalise_severity,
 )
-from ingest.adapters._common import excerpt, incident_refs, is_bot_name, parse_ts, service_scope, task_scope
+from ingest.adapters._common import excerpt, incident_refs, is_bot_name, parse_ts, service_scope
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import ActivityIn, ChunkIn, DocumentIn, IncidentIn, PersonRef, Problem, Record, slug
 
@@ -312,7 +312,12 @@ _OBJECT_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
 TASK_VERBS = frozenset(
     {"rollback", "failover", "restart", "hotfix", "deploy", "migration", "scale", "config"}
 )
-"""Timeline actions recorded in ``task:<action>:<service>`` rather than the service scope."""
+"""Timeline verbs kept as their own action ("Dana restarted the primary" is a ``restart``).
+
+They are counted in the service the incident hit, not in ``task:<action>:<service>``: a task scope
+measures who runs an operational procedure, from records where each row is one run (deploy logs,
+deployments). A line of prose in a postmortem is part of the incident response already counted in
+the service, and too thin to say who owns a procedure."""
 
 _TITLE_PREFIX = re.compile(
     r"^(?:post-?mortem|incident(?: review| report)?|pir|rca|retro(?:spective)?|runbook|playbook|sop)\b\s*[:\-–—]?\s*",
@@ -949,10 +954,10 @@ class MarkdownAdapter(Adapter):
         locator: str | None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        """Add one activity per service scope (task actions go to ``task:<action>:<service>``)."""
+        """Add one activity per service scope the document is about."""
         person = doc.people.by_key.get(doc.people.ident(person), person)
         for service in doc.services:
-            scope = task_scope(action, service) if action in TASK_VERBS else service_scope(service)
+            scope = service_scope(service)
             doc.activities.append(
                 ActivityIn(
                     person=person,

@@ -81,8 +81,9 @@ def test_postmortem_with_front_matter() -> None:
     ]
     assert [who(a) for a in acts(rec, "acknowledged")] == ["bob"]
     assert [who(a) for a in acts(rec, "escalated")] == ["alice"]
-    assert [(who(a), a.scope) for a in acts(rec, "restart")] == [("Dana Lee", "task:restart:payments-api")]
-    assert [(who(a), a.scope) for a in acts(rec, "rollback")] == [("alice", "task:rollback:payments-api")]
+    # task verbs keep their action but count in the incident's service (task scopes come from deploy logs)
+    assert [(who(a), a.scope) for a in acts(rec, "restart")] == [("Dana Lee", "service:payments-api")]
+    assert [(who(a), a.scope) for a in acts(rec, "rollback")] == [("alice", "service:payments-api")]
     assert [who(a) for a in acts(rec, "failover")] == ["bob"]  # "Primary failed over by @bob"
     [resolved] = acts(rec, "resolved")
     assert who(resolved) == "alice" and resolved.scope == "service:payments-api"
