@@ -7,8 +7,9 @@ ids seen in incidents.  ``{"oncalls": [...]}`` belongs to the oncall adapter and
 
 from __future__ import annotations
 
+import json
 import re
-from collections import defaultdict
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,13 +77,52 @@ def _is_user(ref: Any) -> bool:
 
 @dataclass
 class _Dataset:
-    """Everything read from the page files, before joining."""
+    """Everything read from the page files, before joining.
+
+    Users stay in memory (a directory is small). Incidents and log entries are spilled to a temporary
+    SQLite file as they stream in, so an export of any size is joined without holding it in memory.
+    """
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     user_paths: list[str] = field(default_factory=list)
-    incidents: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
-    logs: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    log_paths: dict[str, str] = field(default_factory=dict)
+    db: sqlite3.Connection = field(default_factory=lambda: _spill_db())
+
+    def add_incident(self, iid: str, item: dict[str, Any], path: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO incidents VALUES (?, ?, ?)", (iid, json.dumps(item), path))
+
+    def add_log(self, iid: str, item: dict[str, Any], path: str) -> None:
+        self.db.execute("INSERT INTO logs (iid, body, path) VALUES (?, ?, ?)", (iid, json.dumps(item), path))
+
+    def incidents(self) -> Iterator[tuple[str, dict[str, Any], str]]:
+        """(id, incident, file) in the order they were read."""
+        for iid, body, path in self.db.execute("SELECT id, body, path FROM incidents ORDER BY rowid"):
+            yield iid, json.loads(body), path
+
+    def logs(self, iid: str) -> list[dict[str, Any]]:
+        """One incident's log entries, in the order they were read."""
+        rows = self.db.execute("SELECT body FROM logs WHERE iid = ? ORDER BY seq", (iid,))
+        return [json.loads(body) for (body,) in rows]
+
+    def orphan_logs(self) -> Iterator[tuple[str, str]]:
+        """(incident id, first file) of log entries whose incident is in no incidents file."""
+        yield from self.db.execute(
+            "SELECT iid, MIN(path) FROM logs WHERE iid NOT IN (SELECT id FROM incidents) GROUP BY iid ORDER BY MIN(seq)"
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _spill_db() -> sqlite3.Connection:
+    """A private temporary on-disk SQLite database (SQLite deletes it on close) for the join."""
+    db = sqlite3.connect("")
+    db.executescript(
+        "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+        "CREATE TABLE incidents (id TEXT PRIMARY KEY, body TEXT, path TEXT);"
+        "CREATE TABLE logs (seq INTEGER PRIMARY KEY, iid TEXT, body TEXT, path TEXT);"
+        "CREATE INDEX logs_iid ON logs (iid);"
+    )
+    return db
 
 
 @register
@@ -129,20 +169,22 @@ class PagerDutyAdapter(Adapter):
         if directory:
             yield directory
         emails = {uid: str(u["email"]) for uid, u in data.users.items() if u.get("email")}
-        for iid, (incident, source) in data.incidents.items():
-            try:
-                yield self._incident_record(iid, incident, source, data.logs.get(iid, []), data, emails, ctx)
-            except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed field
-                yield item_problem(source, f"incident {iid}", exc)
-        # log entries whose incident is in no incidents file: the incident is rebuilt from them
-        for iid, entries in data.logs.items():
-            if iid in data.incidents or not entries:
-                continue
-            skeleton = _skeleton(iid, entries)
-            try:
-                yield self._incident_record(iid, skeleton, data.log_paths[iid], entries, data, emails, ctx)
-            except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed field
-                yield item_problem(data.log_paths[iid], f"incident {iid}", exc)
+        try:
+            for iid, incident, source in data.incidents():
+                try:
+                    yield self._incident_record(iid, incident, source, data.logs(iid), data, emails, ctx)
+                except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed field
+                    yield item_problem(source, f"incident {iid}", exc)
+            # log entries whose incident is in no incidents file: the incident is rebuilt from them
+            for iid, log_path in list(data.orphan_logs()):
+                entries = data.logs(iid)
+                skeleton = _skeleton(iid, entries)
+                try:
+                    yield self._incident_record(iid, skeleton, log_path, entries, data, emails, ctx)
+                except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed field
+                    yield item_problem(log_path, f"incident {iid}", exc)
+        finally:
+            data.close()
 
     # ------------------------------------------------------------------------------------------
 
@@ -158,7 +200,7 @@ class PagerDutyAdapter(Adapter):
                 if str(path) not in data.user_paths:
                     data.user_paths.append(str(path))
             elif key == "incidents":
-                data.incidents.setdefault(str(item["id"]), (item, str(path)))
+                data.add_incident(str(item["id"]), item, str(path))
             else:
                 iid = str((item.get("incident") or {}).get("id") or "")
                 if not iid:
@@ -166,8 +208,7 @@ class PagerDutyAdapter(Adapter):
                         path=str(path), record=str(item["id"]), reason="log entry without incident id"
                     )
                     continue
-                data.logs[iid].append(item)
-                data.log_paths.setdefault(iid, str(path))
+                data.add_log(iid, item, str(path))
 
     def _directory(self, data: _Dataset) -> Record | None:
         if not data.users:
