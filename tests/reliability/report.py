@@ -67,6 +67,9 @@ def render(data: dict[str, Any]) -> str:
         f"- decisions attempted at once (threads and processes, one SQLite ledger): "
         f"{conc.get('decisions_attempted', 0)}; recorded: {conc.get('decisions_recorded', 0)}; "
         f"conflicts reported to the reviewer who lost: {conc.get('conflicts_reported', 0)}",
+        f"- decisions made while an ingest process ran on the same workspace: "
+        f"{conc.get('decisions_during_ingest', 0)}, none lost; two scans at once: the second waits or exits "
+        "with a clear message (tests/scan)",
         "",
         "## Secrets",
         "",

@@ -222,3 +222,49 @@ def test_workspace_files_are_owner_only(org, tmp_path: Path) -> None:
     loose = _loose(home)
     assert not loose, loose
     figures.put("access", "workspace_paths_checked_owner_only", sum(1 for _ in home.rglob("*")))
+
+
+def test_ingest_while_reviewers_decide(org, tmp_path: Path) -> None:
+    """An ingest process writes facts and chunks while reviewers decide: both finish, nothing is lost."""
+    from agent.ledger import Action, Decision, get_draft
+    from agent.ledger.models import DecisionRow
+    from agent.ledger.service import record_decision
+    from ingest.db import Chunk
+    from tests.ingest.minorg import write_org
+
+    ids = _drafts(org)
+    data = write_org(tmp_path / "more")
+    with org.session() as s:
+        chunks_before = s.scalar(select(func.count()).select_from(Chunk))
+    env = {**os.environ, "UNDERSTUDY_HOME": str(org.home), "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "ingest", str(data), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    results = []
+    while proc.poll() is None or len(results) < 3 * len(ids):
+        for d in ids:
+            version = get_draft(org, d).version
+            who = REVIEWERS[len(results) % len(REVIEWERS)]
+            results.append(
+                record_decision(
+                    org,
+                    d,
+                    who,
+                    Decision(action=Action.REQUEST_CHANGES, text=f"round {len(results)}"),
+                    version,
+                )
+            )
+        if len(results) > 400:
+            break
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert all(r.outcome in ("ok", "conflict") for r in results), {r.outcome for r in results}
+    with org.session() as s:
+        rows = s.scalar(select(func.count()).select_from(DecisionRow).where(DecisionRow.draft_id.in_(ids)))
+        chunks_after = s.scalar(select(func.count()).select_from(Chunk))
+    assert rows == len(results), "a decision made during ingest was lost"
+    assert chunks_after > chunks_before, "the ingest made during review stored nothing"
+    figures.add("concurrency", "decisions_during_ingest", len(results))
