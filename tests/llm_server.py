@@ -216,7 +216,7 @@ def record(name: str) -> Path:
     recorder = vcr.VCR(record_mode="all", filter_headers=FILTER_HEADERS, match_on=["method", "path"])
     with ScriptedServer(SCENARIOS[name]) as server, recorder.use_cassette(str(path)):
         client = ClaudeClient(
-            api_key="sk-ant-hand-written-not-a-key",
+            api_key="hand-written-not-a-key",
             model=MODEL,
             base_url=server.base_url,
             max_retries=2,
