@@ -85,3 +85,11 @@ def sample_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("org")
     generate(out, seed=7)
     return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _secrets_corpus() -> None:
+    """The seeded secret corpus is generated, not committed (fake tokens look like leaks to scanners)."""
+    from evals.scorers.secrets import ensure_corpus
+
+    ensure_corpus(Path(__file__).parent / "fixtures" / "secrets")

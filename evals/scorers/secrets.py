@@ -16,6 +16,7 @@ def score(repo: Path, datasets: Path, thresholds: dict[str, float]) -> list[Metr
     """Measure the redactor on the dataset's corpus folder."""
     spec: dict[str, Any] = yaml.safe_load((datasets / f"{DATASET}.yaml").read_text(encoding="utf-8"))
     corpus = repo / spec["corpus"]
+    ensure_corpus(corpus)
     if not (corpus / "planted.jsonl").exists():
         missing = [f"corpus {corpus} not found"]
         return [
@@ -67,3 +68,14 @@ def score(repo: Path, datasets: Path, thresholds: dict[str, float]) -> list[Metr
             details={"ordinary_lines": m["ordinary_lines"]},
         ),
     ]
+
+
+def ensure_corpus(corpus: Path) -> None:
+    """Write the seeded corpus from its generator when it is not on disk (it is generated, not committed:
+    committed format-valid fake tokens look like leaked credentials to scanners)."""
+    generator = corpus / "generate.py"
+    if (corpus / "planted.jsonl").exists() or not generator.exists():
+        return
+    import runpy
+
+    runpy.run_path(str(generator))["write"](corpus)
