@@ -68,6 +68,11 @@ def whatif(ws: Any, people: list[str], rule: HeroRule | None = None) -> WhatIfRe
             continue
         rest = {pid: s for pid, s in shares.items() if pid not in away}
         capable = [pid for pid, s in rest.items() if s >= MEANINGFUL_SHARE]
+        if removed < MEANINGFUL_SHARE and not any(s >= MEANINGFUL_SHARE for s in shares.values()):
+            # a wide spread (a busy channel) where nobody, the absent included, carries a meaningful
+            # share: losing one of many small contributors loses no capability
+            unaffected += 1
+            continue
         left_fraction = sum(rest.values())
         eff_left = effective_responders(rest) * left_fraction if rest else 0.0
         before = effective_responders(shares)

@@ -207,3 +207,13 @@ def test_cli_map_whatif(facts: Facts) -> None:
     assert res.exit_code == 1
     assert "nobody-here" in res.stderr and "understudy map --json" in res.stderr
     assert res.stdout == ""
+
+
+def test_whatif_ignores_one_of_many_small_contributors(facts: Facts) -> None:
+    """In a wide spread (25 people, 4% each) losing one person loses no capability."""
+    people = [f"p{i:02d}" for i in range(25)]
+    for p in people:
+        facts.person(p)
+    start = datetime(2024, 1, 10, 10, tzinfo=UTC)
+    facts.acts([(p, "channel:general", "chat_message", start + i * H) for i, p in enumerate(people)])
+    assert whatif(facts.ws, ["p00"]).scopes == []
