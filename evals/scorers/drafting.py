@@ -114,7 +114,8 @@ def seed(ws: Any, data: dict[str, Any], injection: bool) -> None:
     """The hand-checked seed organisation the cassettes were recorded against (real SQLite and Chroma)."""
     from datetime import UTC, datetime, timedelta
 
-    from ingest.db import Activity, Alias, Chunk, Incident, Person, RecordRow
+    from evals.seeding import add_resolved_incident
+    from ingest.db import Activity, Alias, Chunk, Person, RecordRow
 
     scope = data["scope"]
     when = datetime.now(UTC) - timedelta(days=20)
@@ -195,35 +196,14 @@ def seed(ws: Any, data: dict[str, Any], injection: bool) -> None:
         for pid, count in data["incidents"].items():
             for _ in range(count):
                 n += 1
-                key = f"INC-{n}"
-                rec = RecordRow(
-                    kind="incident", key=key, record_hash=key, path="/evals/pd.json", complete=True
-                )
-                s.add(rec)
-                s.flush()
-                s.add(
-                    Incident(
-                        key=key,
-                        record_id=rec.id,
-                        scope=scope,
-                        title=f"payments 5xx #{n}",
-                        severity="high",
-                        created_at=recent,
-                        resolved_at=recent + timedelta(minutes=30),
-                        source="pagerduty",
-                    )
-                )
-                s.add(
-                    Activity(
-                        record_id=rec.id,
-                        person_id=pid,
-                        scope=scope,
-                        action="resolved",
-                        ts=recent,
-                        weight=3.0,
-                        incident=key,
-                        source="pagerduty",
-                    )
+                add_resolved_incident(
+                    s,
+                    key=f"INC-{n}",
+                    scope=scope,
+                    person=pid,
+                    title=f"payments 5xx #{n}",
+                    when=recent,
+                    path="/evals/pd.json",
                 )
     texts = [ch["text"] for ch in chunks]
     ws.index.upsert(

@@ -93,38 +93,21 @@ def random_ops(rng: random.Random, length: int) -> list[Op]:
 
 
 def _add_incidents(ws: Any, scope: str, person: str, count: int, start: int) -> None:
-    from ingest.db import Activity, Incident, RecordRow
+    from evals.seeding import add_resolved_incident
 
     when = datetime.now(UTC) - timedelta(days=5)
     with ws.session() as s:
         for i in range(count):
             key = f"SEQ-{start + i}"
-            rec = RecordRow(kind="incident", key=key, record_hash=key, path="/evals/seq.json", complete=True)
-            s.add(rec)
-            s.flush()
-            s.add(
-                Incident(
-                    key=key,
-                    record_id=rec.id,
-                    scope=scope,
-                    title=f"payments 5xx {key}",
-                    severity="high",
-                    created_at=when,
-                    resolved_at=when + timedelta(minutes=20),
-                    source="pagerduty",
-                )
-            )
-            s.add(
-                Activity(
-                    record_id=rec.id,
-                    person_id=person,
-                    scope=scope,
-                    action="resolved",
-                    ts=when,
-                    weight=3.0,
-                    incident=key,
-                    source="pagerduty",
-                )
+            add_resolved_incident(
+                s,
+                key=key,
+                scope=scope,
+                person=person,
+                title=f"payments 5xx {key}",
+                when=when,
+                path="/evals/seq.json",
+                duration=timedelta(minutes=20),
             )
 
 

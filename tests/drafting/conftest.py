@@ -143,7 +143,8 @@ def add_chunk(
 
 def add_incidents(ws: Any, resolver_counts: dict[str, int], scope: str = SCOPE, days_ago: int = 10) -> None:
     """Real incidents on the scope: ``resolver_counts`` person -> how many they resolved (recently)."""
-    from ingest.db import Activity, Incident, RecordRow
+    from evals.seeding import add_resolved_incident
+    from ingest.db import Incident
 
     when = datetime.now(UTC) - timedelta(days=days_ago)
     with ws.session() as s:
@@ -151,35 +152,14 @@ def add_incidents(ws: Any, resolver_counts: dict[str, int], scope: str = SCOPE, 
         for pid, count in resolver_counts.items():
             for _ in range(count):
                 n += 1
-                key = f"INC-{n}"
-                rec = RecordRow(
-                    kind="incident", key=key, record_hash=key, path="/fixtures/pd.json", complete=True
-                )
-                s.add(rec)
-                s.flush()
-                s.add(
-                    Incident(
-                        key=key,
-                        record_id=rec.id,
-                        scope=scope,
-                        title=f"payments 5xx #{n}",
-                        severity="high",
-                        created_at=when,
-                        resolved_at=when + timedelta(minutes=30),
-                        source="pagerduty",
-                    )
-                )
-                s.add(
-                    Activity(
-                        record_id=rec.id,
-                        person_id=pid,
-                        scope=scope,
-                        action="resolved",
-                        ts=when,
-                        weight=3.0,
-                        incident=key,
-                        source="pagerduty",
-                    )
+                add_resolved_incident(
+                    s,
+                    key=f"INC-{n}",
+                    scope=scope,
+                    person=pid,
+                    title=f"payments 5xx #{n}",
+                    when=when,
+                    path="/fixtures/pd.json",
                 )
 
 

@@ -62,35 +62,17 @@ def _add(ws: Any, key: str, kind: str, title: str, text: str, incident: str, whe
 
 
 def _incident(ws: Any, key: str, number: int, title: str, when: datetime) -> None:
-    from ingest.db import Activity, Incident, RecordRow
+    from evals.seeding import add_resolved_incident
 
     with ws.session() as s:
-        rec = RecordRow(kind="incident", key=key, record_hash=key, path="/f/pd.json", complete=True)
-        s.add(rec)
-        s.flush()
-        s.add(
-            Incident(
-                key=key,
-                record_id=rec.id,
-                scope=SCOPE,
-                title=f"payments-api: {title} (#{number})",
-                severity="high",
-                created_at=when,
-                resolved_at=when + timedelta(minutes=30),
-                source="pagerduty",
-            )
-        )
-        s.add(
-            Activity(
-                record_id=rec.id,
-                person_id=HERO,
-                scope=SCOPE,
-                action="resolved",
-                ts=when,
-                weight=3.0,
-                incident=key,
-                source="pagerduty",
-            )
+        add_resolved_incident(
+            s,
+            key=key,
+            scope=SCOPE,
+            person=HERO,
+            title=f"payments-api: {title} (#{number})",
+            when=when,
+            path="/f/pd.json",
         )
 
 
