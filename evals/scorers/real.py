@@ -12,7 +12,8 @@ hidden, and one that starts to pass is reported so the file is flipped.
 Check kinds (the truth's output is a table of ``COUNT KEY`` lines or a list of ``KEY`` lines; a key is a
 person's name, email, handle or chat id, matched against the people Understudy made, merges included):
 
-- ``hero_is``: the truth's top key has more than :data:`MAJORITY_SHARE`; the scope's hero must be that person.
+- ``hero_is``: the truth's top key has more than :data:`MAJORITY_SHARE`; the scope's hero must be that person
+  (one person: a key split over several people fails, as it does for ``top_person``).
 - ``no_hero`` / ``no_hero_anywhere``: the truth's top key has under :data:`FLAT_SHARE`; the scope (or every
   scope) has no hero.
 - ``top_person``: the scope's top person is the truth's top key.
@@ -95,7 +96,8 @@ class People:
 
         out = cls()
         with ws.session() as s:
-            merged = {pid: into or pid for pid, into in s.execute(select(Person.id, Person.merged_into))}
+            into = dict(s.execute(select(Person.id, Person.merged_into)).all())
+            merged = {pid: _canonical(pid, into) for pid in into}
             for pid, name in s.execute(select(Person.id, Person.name)):
                 canon = merged.get(pid, pid)
                 if pid == canon:
@@ -118,6 +120,15 @@ class People:
 
     def name(self, person: str | None) -> str:
         return "nobody" if person is None else self.names.get(person, person)
+
+
+def _canonical(pid: str, into: dict[str, str | None]) -> str:
+    """Follow ``merged_into`` to the person that absorbed ``pid`` (chains included, cycles stopped)."""
+    seen = {pid}
+    while into.get(pid) and into[pid] not in seen:
+        pid = into[pid]
+        seen.add(pid)
+    return pid
 
 
 def load_expected(path: Path = EXPECTED) -> dict[str, dict[str, Any]]:
@@ -203,6 +214,9 @@ def judge(spec: dict[str, Any], lines: list[str], result: Any, people: People) -
             )
         said = _scope_text(sc, people)
         owners = people.who(key)
+        if len(owners) > 1:
+            names = ", ".join(sorted(people.name(p) for p in owners))
+            return False, truth, f"{said}; {key} is split over {len(owners)} people ({names})"
         if kind == "hero_is":
             if share <= MAJORITY_SHARE:
                 return False, truth + f": no majority (needs > {MAJORITY_SHARE:.2f})", said
@@ -261,7 +275,7 @@ def judge(spec: dict[str, Any], lines: list[str], result: Any, people: People) -
 
 def _historical(sc: Any, result: Any) -> bool:
     """Whether the map marks a scope's concentration as historical rather than current."""
-    if getattr(sc, "historical", False):
+    if getattr(sc, "historical", False) or getattr(sc, "current", True) is False:
         return True
     for h in result.heroes:
         for d in getattr(h, "details", []):

@@ -156,6 +156,15 @@ def test_a_hero_claim_needs_a_majority_in_the_truth_whatever_the_product_says() 
     assert passed is False and "no majority" in truth
 
 
+def test_a_top_person_split_in_two_is_a_miss_even_when_one_half_tops_the_scope() -> None:
+    people = real.People(names={"p1": "Ann", "p2": "Ann"}, owners={"ann": {"p1", "p2"}})
+    result = SimpleNamespace(scopes=[_scope(top_person="p1", top_share=0.6)], heroes=[])
+    passed, _, said = real.judge(
+        {"check": "top_person", "scope": "repo:x"}, ["6 Ann", "4 Bo"], result, people
+    )
+    assert passed is False and "split over 2 people" in said
+
+
 def test_a_split_person_fails_one_person_and_a_bot_person_fails_not_people() -> None:
     people = real.People(
         names={"p1": "Ann", "p2": "Ann L"}, owners={"a@x": {"p1"}, "b@x": {"p2"}, "ci[bot]": {"p2"}}
