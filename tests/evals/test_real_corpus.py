@@ -217,3 +217,19 @@ def test_hero_detection_turned_off_fails_the_real_corpus_gate(tmp_path: Path, mo
     gate = broken["real.regressions"]
     assert gate.status == "fail"
     assert any("hero-of-tools" in c for c in gate.failing_cases)
+
+
+def test_bot_detection_turned_off_fails_the_real_corpus_gate(tmp_path: Path, monkeypatch) -> None:
+    """If automation counted as people, the bot-heavy history's bots would be people: the gate fails."""
+    import ingest.adapters.git as git_adapter
+    import ingest.identity as identity
+
+    case = ["danluu-postmortems-bots"]
+    healthy = {m.name: m.judge() for m in real.score(tmp_path / "healthy", {}, cases=case)}
+    assert healthy["real.regressions"].status == "pass", healthy["real.regressions"].failing_cases
+    monkeypatch.setattr(git_adapter, "is_bot", lambda name, email: False)
+    monkeypatch.setattr(identity, "is_bot_ref", lambda ref: False)
+    broken = {m.name: m.judge() for m in real.score(tmp_path / "broken", {}, cases=case)}
+    gate = broken["real.regressions"]
+    assert gate.status == "fail"
+    assert any("bots-are-not-people" in c for c in gate.failing_cases)
