@@ -85,11 +85,27 @@ def to_markdown(metrics: list[Metric], meta: dict[str, Any]) -> str:
                     f"- … and {len(m.failing_cases) - MAX_CASES_IN_MARKDOWN} more in eval-report.json"
                 )
             lines.append("")
+    for m in metrics:
+        lines += table_markdown(m.details.get("table"))
     timings = meta.get("timings") or {}
     if timings:
         lines += ["", "## Timings (seconds)", "", "| step | seconds |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in timings.items()]
     return "\n".join(lines) + "\n"
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table_markdown(table: dict[str, Any] | None) -> list[str]:
+    """A metric's own table (``details["table"]``: title, columns, rows) as markdown lines, or none."""
+    if not table or not table.get("rows"):
+        return []
+    cols = table["columns"]
+    out = ["", f"## {table['title']}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table["rows"]]
+    return out + [""]
 
 
 def write(folder: Path, metrics: list[Metric], meta: dict[str, Any]) -> tuple[Path, Path]:

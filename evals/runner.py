@@ -226,6 +226,15 @@ def run(
             return out
 
         metrics += guarded("review statistics", stats, [], thresholds, timings)
+        from evals.scorers import real as real_corpus
+
+        metrics += guarded(
+            "real corpus",
+            lambda: real_corpus.score(root / "real", thresholds),
+            ["real.regressions"],
+            thresholds,
+            timings,
+        )
         metrics += guarded(
             "secrets",
             lambda: secrets.score(REPO, DATASETS, thresholds),
