@@ -314,7 +314,7 @@ def simulate_incident(
     alert = title.replace(f"{svc.name}: ", "")
     fix_cmd = rng.choice(spec["fix"]).format(svc=svc.name, svc_u=svc.name.replace("-", "_"))
     inc_id = w.uid("Q", 6)
-    w.classes[inc_id] = cls
+    w.classes[inc_id] = f"{svc.name}:{cls}"
     svc_ref = {"id": svc.pd_id, "type": "service_reference", "summary": svc.name}
     inc_ref = {"id": inc_id, "type": "incident_reference", "summary": f"[#{number}] {title}"}
     logs: list[dict[str, Any]] = []
