@@ -19,7 +19,9 @@ CASSETTES = Path(__file__).parent.parent / "cassettes" / "drafting"
 REPLAY = replayer()
 """Replays match method, path and the hash of the request body (model, system prompt, messages)."""
 
-STATUS_ONLY = vcr.VCR(record_mode="none", match_on=["method", "path"], filter_headers=["authorization", "x-api-key"])
+STATUS_ONLY = vcr.VCR(
+    record_mode="none", match_on=["method", "path"], filter_headers=["authorization", "x-api-key"]
+)
 """For the retry test alone: it sends a synthetic request and only the recorded status matters."""
 
 
@@ -142,7 +144,11 @@ def test_a_changed_prompt_does_not_replay_the_old_answer(ws, monkeypatch):
 
     monkeypatch.setattr(ClaudeClient, "call_tool", changed)
     client = ClaudeClient(
-        api_key="test-key", model="claude-sonnet-4-5", base_url="http://127.0.0.1:9", max_retries=0, sleep=lambda s: None
+        api_key="test-key",
+        model="claude-sonnet-4-5",
+        base_url="http://127.0.0.1:9",
+        max_retries=0,
+        sleep=lambda s: None,
     )
-    with REPLAY.use_cassette(str(CASSETTES / "hand_written_good.yaml")), pytest.raises((LLMError, Exception)):
+    with REPLAY.use_cassette(str(CASSETTES / "hand_written_good.yaml")), pytest.raises(LLMError):
         start_drafts(ws, scope=SCOPE, kind="knowledge-pack", drafter=ClaudeDrafter(client))
