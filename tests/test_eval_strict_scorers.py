@@ -119,3 +119,22 @@ def test_rescues_off_fail_the_gate_on_a_test_set_org(tmp_path, monkeypatch):
     monkeypatch.setattr(analytics, "find_rescues", lambda session, since=None, until=None: [])
     broken = next(m for m in rescues.score([org], thresholds) if m.name == "rescue.recall").judge()
     assert broken.value == 0.0 and broken.status == "fail"
+
+
+def test_an_advice_rescue_found_counts_once_toward_recall(monkeypatch):
+    """A rescue planted as advice is also a chat fix: finding one of two makes rescue recall one half."""
+    import contextlib
+    from types import SimpleNamespace as NS
+
+    import agent.analytics as analytics
+
+    truth = NS(
+        rescues=[NS(incident="QADV"), NS(incident="QADV2")],
+        chat_fixes=[NS(incident="QADV"), NS(incident="QADV2")],
+        escalations=[],
+    )
+    ws = NS(session=contextlib.nullcontext)
+    org = NS(case=NS(name="fake", style="sample2"), truth=truth, ws=ws)
+    monkeypatch.setattr(analytics, "find_rescues", lambda session: [NS(incident="pagerduty:QADV")])
+    recall = next(m for m in rescues.score([org], {}) if m.name == "rescue.recall")
+    assert recall.value == 0.5

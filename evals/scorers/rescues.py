@@ -39,6 +39,7 @@ def score_org(org: Any) -> dict[str, Any]:
         "tp": sorted(predicted & (planted | chat)),
         "fp": sorted(predicted - planted - chat - ambiguous),
         "fn": sorted(planted - predicted),
+        "planted_found": len(predicted & planted),
         "chat_found": len(predicted & chat),
         "chat_total": len(chat),
         "escalations_called_rescues": sorted(predicted & escalated),
@@ -50,7 +51,7 @@ def score(orgs: list[Any], thresholds: dict[str, float], dataset: str = "hero_ma
     per_org = [score_org(o) for o in orgs]
     tp = sum(len(r["tp"]) for r in per_org)
     fp = sum(len(r["fp"]) for r in per_org)
-    found_planted = sum(1 for r in per_org for _ in r["tp"]) - sum(r["chat_found"] for r in per_org)
+    found_planted = sum(r["planted_found"] for r in per_org)
     fn = sum(len(r["fn"]) for r in per_org)
     precision, _, _ = prf(tp, fp, 0)
     recall = found_planted / (found_planted + fn) if found_planted + fn else 1.0
