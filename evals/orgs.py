@@ -1,5 +1,10 @@
 """Generated organisations for the evals: generate, ingest into a fresh workspace, map people to the truth.
 
+Two generator styles: ``sample`` (``ingest/sample``) and ``sample2`` (``ingest/sample2``, written
+independently). Each case belongs to the tuning set or the test set; only the test set is gated.
+People are matched by the product's own merges (:func:`map_people`): a person the product split is
+matched to nobody, and a workspace person holding two truth people's identities is a false person.
+
 Hero and rescue detection read facts only (no vectors), so orgs scored only on them are ingested with
 :class:`HashEmbedder`, a deterministic stand-in that costs nothing; an org whose vectors are scored
 (incident classes, drafting, questions) is ingested with the real model. Embeddings are cached by text
@@ -10,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +81,10 @@ class OrgCase:
     name: str
     seed: int
     variant: str
+    style: str = "sample"
+    set: str = "test"
     scale: float = 1.0
-    months: int = 6
+    months: int | None = None
     aliases: str = "generated"
     window: str = "all"
     embed: str = "hash"
@@ -129,57 +135,114 @@ def write_aliases_file(truth: Any, path: Path) -> Path:
     return path
 
 
+SAMPLE_MONTHS = 6
+"""Months of history of a first-style organisation when its case names none (hero_matrix.v1's figure)."""
+
+SPLIT = "split:"
+"""Prefix of the id a truth person gets when the product left their identities on several people."""
+
+MERGED = "merged:"
+"""Prefix of the id of a workspace person that holds the identities of several truth people."""
+
+
 def truth_alias_index(truth: Any) -> dict[str, str]:
-    """Lower-cased alias value -> truth person id (emails, chat ids, PagerDuty ids, handles, names)."""
-    index: dict[str, str] = {}
+    """Lower-cased identity value -> truth person id (e-mails, chat ids, PagerDuty ids, handles, names).
+
+    A value two truth people share (a first name, a common handle) identifies nobody and is left out.
+    """
+    owners: dict[str, set[str]] = {}
     for p in truth.people:
-        values = [*p.emails, *p.names, *p.handles, *(f"@{h}" for h in p.handles), p.slack_id, p.pd_id, p.id]
+        values = [*p.emails, *p.names, *p.handles, *(f"@{h}" for h in p.handles), p.slack_id, p.pd_id]
         for v in values:
             if v:
-                index.setdefault(str(v).lower(), p.id)
+                owners.setdefault(str(v).lower(), set()).add(p.id)
     for a in truth.aliases:
         for v in a.aliases:
-            index.setdefault(v.lower(), a.person)
-    return index
+            owners.setdefault(v.lower(), set()).add(a.person)
+    return {v: next(iter(ids)) for v, ids in owners.items() if len(ids) == 1}
 
 
 def map_people(ws: Any, truth: Any) -> dict[str, str]:
-    """Workspace person id -> truth person id, by majority of the person's aliases."""
+    """Workspace person id -> truth person id, by the product's own merges only.
+
+    Only people with activity count (an identity nobody acted under changes no figure). A workspace
+    person whose identities belong to one truth person, and the only such person, is that person; a
+    truth person spread over several workspace people is ``split:<id>`` on each (so naming any of them
+    scores nothing), and a workspace person holding several truth people's identities is
+    ``merged:<a>+<b>`` (a false person). Unknown people keep their own id (bots, strays).
+    """
     from sqlalchemy import select
 
-    from ingest.db import Alias, Person
+    from ingest.db import Activity, Alias, Person
 
     index = truth_alias_index(truth)
-    truth_ids = {p.id for p in truth.people}
-    votes: dict[str, Counter[str]] = {}
+    hits: dict[str, set[str]] = {}
     with ws.session() as s:
         merged = dict(s.execute(select(Person.id, Person.merged_into)).all())
+
+        def canon(pid: str) -> str:
+            seen = set()
+            while merged.get(pid) and pid not in seen:
+                seen.add(pid)
+                pid = merged[pid]  # type: ignore[assignment]
+            return pid
+
+        active = {canon(p) for (p,) in s.execute(select(Activity.person_id).distinct())}
         for pid, value, display in s.execute(select(Alias.person_id, Alias.value, Alias.display)):
-            canon = merged.get(pid) or pid
+            c = canon(pid)
             for v in (value, display):
                 hit = index.get(str(v or "").lower())
                 if hit:
-                    votes.setdefault(canon, Counter())[hit] += 1
-        people = list(merged)
+                    hits.setdefault(c, set()).add(hit)
+    holders: dict[str, list[str]] = {}
     out: dict[str, str] = {}
-    for pid in people:
-        canon = merged.get(pid) or pid
-        if canon in votes:
-            out[pid] = votes[canon].most_common(1)[0][0]
-        elif canon in truth_ids:
-            out[pid] = canon
+    for c in sorted(active):
+        owners = hits.get(c, set())
+        if len(owners) > 1:
+            out[c] = MERGED + "+".join(sorted(owners))
+        elif owners:
+            holders.setdefault(next(iter(owners)), []).append(c)
+    for person, cs in holders.items():
+        for c in cs:
+            out[c] = person if len(cs) == 1 else SPLIT + person
+    for pid in merged:
+        c = canon(pid)
+        if c in out and pid != c:
+            out[pid] = out[c]
     return out
+
+
+def split_and_merged(org: Any) -> tuple[list[str], list[str]]:
+    """(truth people the product split, workspace people holding several truth people), for reports."""
+    values = set(org.person_map.values())
+    split = sorted(v[len(SPLIT) :] for v in values if v.startswith(SPLIT))
+    merged = sorted(v[len(MERGED) :] for v in values if v.startswith(MERGED))
+    return split, merged
+
+
+def generator(style: str) -> Any:
+    """The ``generate`` function of a generator style."""
+    if style == "sample2":
+        from ingest.sample2 import generate
+
+        return generate
+    if style == "sample":
+        from ingest.sample import generate
+
+        return generate
+    raise ValueError(f"unknown generator style {style!r}")
 
 
 def build_org(case: OrgCase, root: Path) -> Org:
     """Generate the case's organisation under ``root`` and ingest it into its own workspace."""
     from ingest.pipeline import ingest_paths
-    from ingest.sample import generate
     from ingest.workspace import Workspace
 
     started = time.perf_counter()
     out_dir = root / case.name / "org"
-    truth = generate(out_dir, seed=case.seed, scale=case.scale, variant=case.variant, months=case.months)
+    months = case.months or (SAMPLE_MONTHS if case.style == "sample" else None)
+    kwargs = {"months": months} if months else {}
+    truth = generator(case.style)(out_dir, seed=case.seed, scale=case.scale, variant=case.variant, **kwargs)
     aliases: Path | None = None
     if case.aliases == "generated" and truth.aliases_file:
         aliases = out_dir / truth.aliases_file

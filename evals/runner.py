@@ -25,10 +25,15 @@ EVALS_DIR = Path(__file__).resolve().parent
 DATASETS = EVALS_DIR / "datasets"
 THRESHOLDS = EVALS_DIR / "thresholds.yaml"
 REPO = EVALS_DIR.parent
-CASSETTES = REPO / "tests" / "cassettes" / "drafting"
-"""The drafting engineer's hand-written cassettes, replayed with record_mode none."""
+CASSETTES = REPO / "tests" / "cassettes" / "evals"
+"""Hand-written drafting cassettes recorded against the eval suite's own seed, replayed with record_mode
+none and matched on method, path and request-body hash (``evals.cassettes``); ``--record`` with a key
+re-records them from the real model; ``python -m tests.cassettes.rebind`` re-binds the hand-written ones."""
 
-HERO_MATRIX = "hero_matrix.v1"
+HERO_MATRIX = "hero_matrix.v2"
+TEST_SET = "test"
+"""The set the gate reads; the tuning set's figures are reported beside it as ``tune.<metric>`` (info)."""
+TUNE_SET = "tune"
 RULES = "review_rules.v1"
 
 
@@ -82,6 +87,15 @@ def guarded(
         ]
     timings[name] = round(time.perf_counter() - started, 1)
     return out
+
+
+def as_tuning(metrics: list[Metric]) -> list[Metric]:
+    """The same figures measured on the tuning set: renamed ``tune.<name>``, informational (never gated)."""
+    for m in metrics:
+        m.name = f"tune.{m.name}"
+        m.threshold = None
+        m.description = f"(tuning set, not gated) {m.description}"
+    return metrics
 
 
 def dataset_integrity(orgs: list[Any], thresholds: dict[str, float]) -> Metric:
@@ -155,26 +169,52 @@ def run(
                 continue
             timings[f"org {case.name}"] = round(org.seconds, 1)
             orgs.append(org)
-        real = next((o for o in orgs if o.case.embed == "real"), None)
+        test_orgs = [o for o in orgs if o.case.set == TEST_SET]
+        tune_orgs = [o for o in orgs if o.case.set == TUNE_SET]
+        real = next((o for o in test_orgs if o.case.embed == "real"), None)
+        tune_real = next((o for o in tune_orgs if o.case.embed == "real"), None)
+        test_label = f"{HERO_MATRIX} test set ({len(test_orgs)} orgs)"
+        tune_label = f"{HERO_MATRIX} tuning set ({len(tune_orgs)} orgs)"
 
         metrics.append(dataset_integrity(orgs, thresholds))
         metrics += guarded(
             "hero detection",
-            lambda: heroes.score(orgs, thresholds),
+            lambda: heroes.score(test_orgs, thresholds, dataset=test_label),
             ["hero.f1", "hero.precision", "hero.recall"],
             thresholds,
             timings,
         )
         metrics += guarded(
             "rescue detection",
-            lambda: rescues.score(orgs, thresholds),
+            lambda: rescues.score(test_orgs, thresholds, dataset=test_label),
             ["rescue.recall", "rescue.precision"],
             thresholds,
             timings,
         )
+        if tune_orgs:
+            metrics += as_tuning(
+                guarded(
+                    "hero detection (tuning)",
+                    lambda: heroes.score(tune_orgs, {}, dataset=tune_label),
+                    [],
+                    {},
+                    timings,
+                )
+                + guarded(
+                    "rescue detection (tuning)",
+                    lambda: rescues.score(tune_orgs, {}, dataset=tune_label),
+                    [],
+                    {},
+                    timings,
+                )
+            )
         metrics += guarded(
             "incident classes", lambda: classes.score(real, thresholds), ["classes.ari"], thresholds, timings
         )
+        if tune_real is not None:
+            metrics += as_tuning(
+                guarded("incident classes (tuning)", lambda: classes.score(tune_real, {}), [], {}, timings)
+            )
         embedder = real_embedder()
         metrics += guarded(
             "drafting",

@@ -3,7 +3,9 @@
 The responses below are written by hand (no model produced them). ``python tests/llm_server.py``
 starts the server on 127.0.0.1, runs the real Claude drafter against it under vcrpy in record mode,
 and writes ``tests/cassettes/drafting/hand_written_<scenario>.yaml`` with ``authorization`` and
-``x-api-key`` filtered. Tests replay those cassettes with ``record_mode="none"``.
+``x-api-key`` filtered, each request stamped with its body hash (``evals.cassettes``). Tests replay
+those cassettes with ``record_mode="none"``, matching method, path and that hash.
+``python -m tests.cassettes.rebind`` re-records all of them (and re-binds the other hand-written ones).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ HEADER = (
 )
 MODEL = "claude-sonnet-4-5"
 CHAT, PM, INJ = "c-slack-thread-1", "c-pm-2024-03-02", "c-slack-thread-2"
-HERO_FACT = "fact:service:payments-api:hero"
 FILTER_HEADERS = ["authorization", "x-api-key", "cookie", "set-cookie"]
 
 
@@ -183,52 +184,75 @@ class ScriptedServer:
         self.httpd.server_close()
 
 
-def scenario_evidence(injection: bool) -> dict[str, dict[str, Any]]:
-    """The evidence the tests' seeded workspace yields (same ids and texts)."""
-    sys.path.insert(0, str(Path(__file__).parent.parent))
-    from tests.drafting.conftest import CHAT_THREAD, INJECTION, POSTMORTEM
+EVALS_CASSETTES = Path(__file__).parent / "cassettes" / "evals"
+"""The same scenarios recorded against the eval suite's seed (its evidence ranks differently)."""
 
-    ev = {
-        HERO_FACT: {
-            "id": HERO_FACT,
-            "kind": "fact",
-            "title": "hero",
-            "text": "Grant Slater (p-grant) holds most of the weighted activity on service:payments-api.",
-        },
-        CHAT: {"id": CHAT, "kind": "chat_thread", "title": "#payments-incidents thread", "text": CHAT_THREAD},
-        PM: {"id": PM, "kind": "postmortem", "title": "Checkout outage 2024-03-02", "text": POSTMORTEM},
-    }
-    if injection:
-        ev[INJ] = {"id": INJ, "kind": "chat_thread", "title": "#payments thread", "text": INJECTION}
-    return ev
+EVALS_SCENARIOS = ("good", "unsupported", "injection", "malformed")
+"""Scenarios the eval suite replays (evals/datasets/drafting_cassettes.v1.yaml)."""
 
 
-def record(name: str) -> Path:
-    """Record one scenario's cassette by running the real Claude drafter against the local server."""
-    import vcr
+def _seeded(flow: str, name: str, embedder: Any, root: Path) -> tuple[Any, str]:
+    """A workspace seeded the way the replaying side seeds it, and the scope drafted there."""
+    from ingest.workspace import Workspace
 
+    ws = Workspace.open(root / f"{flow}-{name}", embedder=embedder)
+    injection = name == "injection"
+    if flow == "evals":
+        from evals.scorers import drafting
+
+        data = drafting.load_dataset(Path(__file__).parent.parent / "evals" / "datasets")
+        drafting.seed(ws, data, injection)
+        return ws, data["scope"]
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.append(root)
+    from tests.drafting.conftest import SCOPE, seed_org
+
+    seed_org(ws, injection=injection)
+    return ws, SCOPE
+
+
+def record(name: str, flow: str = "tests", embedder: Any | None = None) -> Path:
+    """Record one scenario's cassette by running the real drafting flow against the local server."""
+    import tempfile
+
+    from agent.drafting import start_drafts
     from agent.drafting.drafters import ClaudeDrafter
     from agent.llm import ClaudeClient
+    from evals.cassettes import replayer, stamp
 
-    path = CASSETTES / f"hand_written_{name}.yaml"
+    if embedder is None:
+        from ingest.embed import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder()
+    folder = EVALS_CASSETTES if flow == "evals" else CASSETTES
+    path = folder / f"hand_written_{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    recorder = vcr.VCR(record_mode="all", filter_headers=FILTER_HEADERS, match_on=["method", "path"])
-    with ScriptedServer(SCENARIOS[name]) as server, recorder.use_cassette(str(path)):
-        client = ClaudeClient(
-            api_key="hand-written-not-a-key",
-            model=MODEL,
-            base_url=server.base_url,
-            max_retries=2,
-            sleep=lambda s: None,
-        )
-        ClaudeDrafter(client).draft(
-            "knowledge-pack", "service:payments-api", "Grant Slater", scenario_evidence(name == "injection")
-        )
+    with tempfile.TemporaryDirectory() as tmp:
+        ws, scope = _seeded(flow, name, embedder, Path(tmp))
+        with ScriptedServer(SCENARIOS[name]) as server, replayer("all").use_cassette(str(path)):
+            client = ClaudeClient(
+                api_key="hand-written-not-a-key",
+                model=MODEL,
+                base_url=server.base_url,
+                max_retries=2,
+                sleep=lambda s: None,
+            )
+            start_drafts(ws, scope=scope, kind="knowledge-pack", drafter=ClaudeDrafter(client))
+        from ingest.db import dispose_engines
+
+        dispose_engines()
     path.write_text(HEADER + path.read_text(encoding="utf-8"), encoding="utf-8")
-    return path
+    return stamp(path)
 
 
 if __name__ == "__main__":
+    # run as a script, this folder is first on sys.path and its tests/ingest, tests/evals would shadow
+    # the packages of the same names: put it last
+    here = str(Path(__file__).resolve().parent)
+    sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != here] + [here]
     for scenario in sys.argv[1:] or list(SCENARIOS):
         print(record(scenario))
+        if scenario in EVALS_SCENARIOS:
+            print(record(scenario, flow="evals"))

@@ -61,7 +61,7 @@ def score(org: Any | None, thresholds: dict[str, float]) -> list[Metric]:
             ari,
             "Adjusted Rand index of incident classes vs planted classes",
             thresholds.get("classes.ari"),
-            dataset=f"hero_matrix.v1 ({org.case.name})",
+            dataset=f"hero_matrix ({org.case.name}, {org.case.set} set)",
             failing_cases=failing,
             details={
                 "incidents": len(common),

@@ -5,7 +5,9 @@ detection of unsupported claims on the adversarial cassettes.
   knowledge pack; a reference step is recalled when a claim carries its command (the text between
   backticks) or, for a step without a command, shares ``STEP_MATCH_OVERLAP`` of its content words.
 - Citation validity: a claim is valid when it cites at least one id, every cited id is in the draft's
-  evidence, and the grounding check found the cited text supports it.
+  evidence, and the cited text entails it by the scorer's own lexical check (:func:`entailed`: every
+  number and command of the claim appears in the cited text, and ``ENTAILMENT_OVERLAP`` of its content
+  words do); the product's own ``supported`` flag is not consulted (disagreements are counted).
 - Unsupported detection: on each cassette, the hand-checked planted claims must carry a flag (or cite
   evidence flagged as injection).
 """
@@ -29,6 +31,133 @@ DATASET = "drafting_cassettes.v1"
 
 _CODE = re.compile(r"`([^`]+)`")
 
+ENTAILMENT_OVERLAP = 0.5
+"""Share of a claim's content words (light-stemmed) that the cited text must contain: at least half the
+claim's substance is in what it cites. Chosen a priori (not fitted): a paraphrase keeps most content
+words, an invented claim shares few; numbers and commands must match exactly."""
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.\-/]*[a-z0-9]|[a-z0-9]")
+_NUMBER = re.compile(r"\b\d+(?:[.,:]\d+)*%?")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "not",
+        "no",
+        "yes",
+        "also",
+        "just",
+        "about",
+        "after",
+        "before",
+        "over",
+        "under",
+        "again",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "only",
+        "own",
+        "same",
+        "too",
+        "very",
+        "should",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+    ]
+)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _content(text: str) -> set[str]:
+    return {_stem(w.strip(".-/")) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def entailed(claim: dict[str, Any], evidence: dict[str, Any]) -> bool:
+    """Whether the texts a claim cites entail it lexically (the scorer's own check, not the product's)."""
+    cited = " ".join(str((evidence.get(c) or {}).get("text", "")) for c in claim.get("citations") or [])
+    if not cited.strip():
+        return False
+    text = str(claim.get("text", ""))
+    command = str(claim.get("command") or "")
+    flat = _norm(cited)
+    for cmd in [*_CODE.findall(text), *([command] if command else [])]:
+        if _norm(cmd) not in flat:
+            return False
+    if any(n not in cited for n in _NUMBER.findall(_CODE.sub(" ", text))):
+        return False
+    words = _content(_CODE.sub(" ", text))
+    if not words:
+        return True
+    return len(words & _content(cited)) / len(words) >= ENTAILMENT_OVERLAP
+
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
@@ -46,9 +175,9 @@ def step_recalled(step: str, claims: list[dict[str, Any]]) -> bool:
 
 
 def claim_valid(claim: dict[str, Any], evidence: dict[str, Any]) -> bool:
-    """Cites something, every cited id exists, and the grounding check found support."""
+    """Cites something, every cited id exists, and the cited text entails the claim (:func:`entailed`)."""
     cites = claim.get("citations") or []
-    return bool(cites) and all(c in evidence for c in cites) and bool(claim.get("supported"))
+    return bool(cites) and all(c in evidence for c in cites) and entailed(claim, evidence)
 
 
 def draftable_scopes(truth: Any) -> list[str]:
@@ -227,21 +356,16 @@ def score_cassettes(
     root: Path, datasets: Path, cassettes: Path, embedder: Any, record: bool, settings: Any | None = None
 ) -> dict[str, Any]:
     """Replay (or, with ``record`` and a key, re-record) each cassette and grade the Claude drafts."""
-    import vcr
-
     from agent.drafting import start_drafts
     from agent.drafting.drafters import ClaudeDrafter
     from agent.ledger import get_draft
     from agent.llm import ClaudeClient
+    from evals.cassettes import replayer, stamp
     from ingest.workspace import Workspace
 
     data = load_dataset(datasets)
     live = bool(record and settings is not None and settings.anthropic_api_key)
-    recorder = vcr.VCR(
-        record_mode="all" if live else "none",
-        match_on=["method", "path"],
-        filter_headers=["authorization", "x-api-key", "cookie", "set-cookie"],
-    )
+    recorder = replayer("all" if live else "none")
     planted = detected = valid = claims_n = 0
     failing: list[str] = []
     played: list[str] = []
@@ -269,6 +393,8 @@ def score_cassettes(
                 )
                 if not live and not cassette.all_played:
                     failing.append(f"cassette {case['file']}: not every recorded response was used")
+            if live:
+                stamp(path)
         except Exception as exc:  # a replay that cannot run is a failing case, not a crash of the suite
             failing.append(f"cassette {case['file']}: replay failed: {type(exc).__name__}: {exc}"[:300])
             continue
@@ -325,7 +451,7 @@ def score(
             thresholds.get("drafting.step_recall"),
             claude=None,
             claude_note=f"{note}: no cassette of a generated org (run --record with a key)",
-            dataset="hero_matrix.v1 (" + (org.case.name if org else "no org") + ")",
+            dataset="hero_matrix (" + (org.case.name if org else "no org") + ")",
             failing_cases=(off or {}).get("missed", []),
             details={k: (off or {}).get(k) for k in ("recalled", "steps", "drafts")},
         ),
@@ -336,7 +462,7 @@ def score(
             thresholds.get("drafting.citation_validity"),
             claude=cas["validity"],
             claude_note=note,
-            dataset=f"hero_matrix.v1 + {DATASET}",
+            dataset=f"hero_matrix + {DATASET}",
             failing_cases=(off or {}).get("invalid", [])[:40],
             details={"offline_claims": (off or {}).get("claims"), "cassette_claims": cas["claims"]},
         ),

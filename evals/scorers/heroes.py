@@ -1,4 +1,9 @@
-"""Hero detection: precision, recall and F1 of (person, scope) pairs against the planted heroes."""
+"""Hero detection: precision, recall and F1 of (person, scope) pairs against the planted heroes.
+
+People are matched by the product's own merges (``evals.orgs.map_people``): a hero the product split
+over several people is a miss, a hero named on a wrongly merged person is a false hero, and a bot or a
+chatty manager named a hero is a false hero like any other (the failing cases say which).
+"""
 
 from __future__ import annotations
 
@@ -28,27 +33,62 @@ def predicted_pairs(org: Any, rule: Any | None = None) -> set[tuple[str, str]]:
     return {(org.truth_person(h.person) or h.person, scope) for h in result.heroes for scope in h.scopes}
 
 
+def why_wrong(org: Any, person: str) -> str:
+    """A note on a false or missed hero's person: split, merged, a bot, a chatty manager."""
+    from evals.orgs import MERGED, SPLIT
+
+    if person.startswith(SPLIT):
+        return " (the product split this person)"
+    if person.startswith(MERGED):
+        return " (the product merged several people into one)"
+    if person in set(getattr(org.truth, "chatty_managers", []) or []):
+        return " (a chatty manager)"
+    if person.lower() in {b.id.lower() for b in org.truth.bots} | {b.name.lower() for b in org.truth.bots}:
+        return " (a bot)"
+    if person not in {p.id for p in org.truth.people}:
+        return " (nobody in the truth)"
+    return ""
+
+
 def score_org(org: Any, rule: Any | None = None) -> dict[str, Any]:
     """True positives, false positives and misses of one organisation."""
+    from evals.orgs import SPLIT
+
     want = expected_pairs(org.truth)
     got = predicted_pairs(org, rule)
+    # a split hero named on their own scope is one error, the miss; on any other scope it is also false
+    split_on_own = {(p, s) for p, s in got if p.startswith(SPLIT) and (p[len(SPLIT) :], s) in want}
     return {
         "org": org.case.name,
         "tp": sorted(want & got),
-        "fp": sorted(got - want),
+        "fp": sorted(got - want - split_on_own),
         "fn": sorted(want - got),
+        "split": sorted((p[len(SPLIT) :], s) for p, s in split_on_own),
     }
 
 
-def score(orgs: list[Any], thresholds: dict[str, float], rule: Any | None = None) -> list[Metric]:
+def score(
+    orgs: list[Any], thresholds: dict[str, float], rule: Any | None = None, dataset: str = "hero_matrix"
+) -> list[Metric]:
     """Micro-averaged precision, recall and F1 over the matrix, with every miss named."""
     per_org = [score_org(o, rule) for o in orgs]
     tp = sum(len(r["tp"]) for r in per_org)
     fp = sum(len(r["fp"]) for r in per_org)
     fn = sum(len(r["fn"]) for r in per_org)
     precision, recall, f1 = prf(tp, fp, fn)
-    failing = [f"{r['org']}: false positive {p} on {s}" for r in per_org for p, s in r["fp"]]
-    failing += [f"{r['org']}: missed {p} on {s}" for r in per_org for p, s in r["fn"]]
+    by_name = {o.case.name: o for o in orgs}
+    split = {(r["org"], p) for r in per_org for p, _ in r["split"]}
+    failing = [
+        f"{r['org']}: false positive {p} on {s}{why_wrong(by_name[r['org']], p)}"
+        for r in per_org
+        for p, s in r["fp"]
+    ]
+    failing += [
+        f"{r['org']}: missed {p} on {s}"
+        + (" (the product split this person; a fragment was named)" if (r["org"], p) in split else "")
+        for r in per_org
+        for p, s in r["fn"]
+    ]
     details = {
         "orgs": len(orgs),
         "tp": tp,
@@ -56,7 +96,6 @@ def score(orgs: list[Any], thresholds: dict[str, float], rule: Any | None = None
         "fn": fn,
         "per_org": {r["org"]: {k: len(r[k]) for k in ("tp", "fp", "fn")} for r in per_org},
     }
-    dataset = "hero_matrix.v1"
     return [
         Metric(
             "hero.f1",

@@ -2,9 +2,13 @@
 
 An incident is compared by its PagerDuty id, case-insensitively and without the source prefix, so a
 postmortem of the same incident (``postmortem:qabc``) and its page (``pagerduty:QABC``) are one event.
-Recall is over the planted rescues (pulled in by name); a predicted rescue is correct when the truth
-planted a rescue or a chat fix there (both are rescues by DESIGN.md's definition); escalations to an
-assigned expert are not rescues.
+Recall is over the planted rescues (pulled in by name, escalated or reassigned to a named person, or
+advice applied by the on-call); a predicted rescue is correct when the truth planted a rescue or a chat
+fix there (both are rescues by DESIGN.md's definition). Precision is gated. The second style's
+escalations are scheduled escalations to the rotation's next level: a rescue found there is wrong. The
+first style's escalations reach a named expert who is then assigned; DESIGN.md's definition (work
+routed away from the on-call to a named person who resolves it) may count them, the first style's
+truth does not, so they are left out of precision (counted in ``escalations_called_rescues``).
 """
 
 from __future__ import annotations
@@ -29,23 +33,25 @@ def score_org(org: Any) -> dict[str, Any]:
     planted = {r.incident.upper() for r in org.truth.rescues}
     chat = {c.incident.upper() for c in org.truth.chat_fixes}
     escalated = {e.incident.upper() for e in org.truth.escalations}
+    ambiguous = escalated if getattr(org.case, "style", "sample") == "sample" else set()
     return {
         "org": org.case.name,
         "tp": sorted(predicted & (planted | chat)),
-        "fp": sorted(predicted - planted - chat),
+        "fp": sorted(predicted - planted - chat - ambiguous),
         "fn": sorted(planted - predicted),
+        "planted_found": len(predicted & planted),
         "chat_found": len(predicted & chat),
         "chat_total": len(chat),
         "escalations_called_rescues": sorted(predicted & escalated),
     }
 
 
-def score(orgs: list[Any], thresholds: dict[str, float]) -> list[Metric]:
+def score(orgs: list[Any], thresholds: dict[str, float], dataset: str = "hero_matrix") -> list[Metric]:
     """Micro-averaged rescue precision and recall over the matrix."""
     per_org = [score_org(o) for o in orgs]
     tp = sum(len(r["tp"]) for r in per_org)
     fp = sum(len(r["fp"]) for r in per_org)
-    found_planted = sum(1 for r in per_org for _ in r["tp"]) - sum(r["chat_found"] for r in per_org)
+    found_planted = sum(r["planted_found"] for r in per_org)
     fn = sum(len(r["fn"]) for r in per_org)
     precision, _, _ = prf(tp, fp, 0)
     recall = found_planted / (found_planted + fn) if found_planted + fn else 1.0
@@ -61,7 +67,6 @@ def score(orgs: list[Any], thresholds: dict[str, float]) -> list[Metric]:
     details = {
         "per_org": {r["org"]: {"tp": len(r["tp"]), "fp": len(r["fp"]), "fn": len(r["fn"])} for r in per_org}
     }
-    dataset = "hero_matrix.v1"
     return [
         Metric(
             "rescue.recall",

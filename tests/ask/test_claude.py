@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import vcr
-
 from agent.ask import answer, verify
 from agent.llm import ClaudeClient
+from evals.cassettes import replayer
 from ingest.workspace import Workspace
 
 from .claude_org import CHUNK, SCOPE, build
 
 CASSETTES = Path(__file__).parent.parent / "cassettes" / "ask"
-
-
-def replayer() -> vcr.VCR:
-    return vcr.VCR(
-        record_mode="none",
-        match_on=["method", "scheme", "host", "port", "path"],
-        filter_headers=["authorization", "x-api-key"],
-    )
 
 
 def client() -> ClaudeClient:

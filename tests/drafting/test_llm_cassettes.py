@@ -11,15 +11,18 @@ from agent.drafting import start_drafts
 from agent.drafting.drafters import ClaudeDrafter
 from agent.ledger import Action, Decision, decide, get_draft, list_drafts
 from agent.llm import ClaudeClient
+from evals.cassettes import replayer
 
 from .conftest import HERO, SCOPE, seed_org
 
 CASSETTES = Path(__file__).parent.parent / "cassettes" / "drafting"
-REPLAY = vcr.VCR(
-    record_mode="none",
-    match_on=["method", "path"],
-    filter_headers=["authorization", "x-api-key", "cookie", "set-cookie"],
+REPLAY = replayer()
+"""Replays match method, path and the hash of the request body (model, system prompt, messages)."""
+
+STATUS_ONLY = vcr.VCR(
+    record_mode="none", match_on=["method", "path"], filter_headers=["authorization", "x-api-key"]
 )
+"""For the retry test alone: it sends a synthetic request and only the recorded status matters."""
 
 
 def _draft(ws, scenario: str, sleeps: list[float]) -> tuple[str, object]:
@@ -92,7 +95,7 @@ def test_overload_beyond_retries_fails_cleanly(ws):
         api_key="test-key", model="m", base_url="http://127.0.0.1:9", max_retries=0, sleep=lambda s: None
     )
     with (
-        REPLAY.use_cassette(str(CASSETTES / "hand_written_overloaded.yaml")),
+        STATUS_ONLY.use_cassette(str(CASSETTES / "hand_written_overloaded.yaml")),
         pytest.raises(LLMError, match="529"),
     ):
         client.call_tool(
@@ -117,3 +120,35 @@ def test_prompt_injection_in_evidence_has_no_effect(ws):
     assert (
         decide(ws, draft_id, HERO, Decision(action=Action.APPROVE), 1).status == "awaiting-non-hero-approval"
     )
+
+
+def test_every_cassette_is_bound_to_its_request_body():
+    from evals.cassettes import DIGEST_HEADER
+
+    for path in sorted(CASSETTES.glob("*.yaml")):
+        data = __import__("yaml").safe_load(path.read_text())
+        for item in data["interactions"]:
+            assert item["request"]["headers"].get(DIGEST_HEADER), path.name
+
+
+def test_a_changed_prompt_does_not_replay_the_old_answer(ws, monkeypatch):
+    """The drafter's system prompt changes: the recorded answer no longer matches, the draft fails."""
+    from agent.llm import LLMError
+
+    seed_org(ws)
+    real = ClaudeClient.call_tool
+
+    def changed(self, *args, **kwargs):
+        kwargs["system"] = str(kwargs.get("system", "")) + " Be brief."
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ClaudeClient, "call_tool", changed)
+    client = ClaudeClient(
+        api_key="test-key",
+        model="claude-sonnet-4-5",
+        base_url="http://127.0.0.1:9",
+        max_retries=0,
+        sleep=lambda s: None,
+    )
+    with REPLAY.use_cassette(str(CASSETTES / "hand_written_good.yaml")), pytest.raises(LLMError):
+        start_drafts(ws, scope=SCOPE, kind="knowledge-pack", drafter=ClaudeDrafter(client))
