@@ -960,10 +960,7 @@ def main(argv: list[str] | None = None) -> int:
         print(write_markdown(figures))
         return 0
     BENCHMARKS_MD.write_text(write_markdown(figures))
-    print(
-        f"bench: wrote {BENCHMARKS_MD.relative_to(ROOT)} and {RESULTS_JSON.relative_to(ROOT)}",
-        file=sys.stderr,
-    )
+    print(f"bench: wrote {BENCHMARKS_MD} and {RESULTS_JSON}", file=sys.stderr)
     return 0
 
 
