@@ -199,6 +199,7 @@ class RunResolver:
             self.suggested: set[tuple[str, str]] = {
                 (a, b) for a, b in s.execute(select(MergeSuggestion.person_a, MergeSuggestion.person_b))
             }
+        self._seen: dict[tuple[Any, ...], str | None] = {}
         self._new_people: dict[str, _PersonState] = {}
         self._new_aliases: list[dict[str, Any]] = []
         self._new_suggestions: list[dict[str, str]] = []
@@ -219,6 +220,26 @@ class RunResolver:
 
     def resolve(self, session: Session, ref: PersonRef) -> str | None:
         """The person id for ``ref`` (creating or merging as the rules say); None for bots."""
+        seen = (
+            ref.source,
+            ref.key,
+            ref.name,
+            ref.email,
+            ref.handle,
+            ref.is_bot,
+            ref.timezone,
+            tuple(ref.links),
+        )
+        if (
+            seen in self._seen
+        ):  # the same observation again resolves the same way: its aliases are all known now
+            known = self._seen[seen]
+            return self.canonical(known) if known is not None else None
+        person_id = self._resolve(session, ref)
+        self._seen[seen] = person_id
+        return person_id
+
+    def _resolve(self, session: Session, ref: PersonRef) -> str | None:
         if is_bot_ref(ref):
             return None
         cands = candidate_aliases(ref)

@@ -22,6 +22,7 @@ import subprocess
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ EMBED_BATCH = 256
 
 RUN_RUNNING, RUN_FACTS, RUN_DONE = "running", "facts", "done"
 """Ingest run states: ``facts`` is a ``--facts-only`` run, whose vectors the ``embed`` phase still owes."""
+
+REDACT_CACHE = 1 << 16
+"""Distinct texts whose redaction is remembered (names, keys, file paths and titles repeat across records)."""
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".understudy", ".venv", "chroma"}
 """Folders never walked into when a folder is given."""
@@ -235,16 +239,32 @@ def unit_hash(unit: Unit) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+def _source_rows(s: Session, units: list[Unit]) -> dict[str, SourceFile]:
+    """The stored source-file rows of ``units``, by path (one query per :data:`IN_CHUNK` paths)."""
+    paths = [str(u.path) for u in units]
+    out: dict[str, SourceFile] = {}
+    for start in range(0, len(paths), IN_CHUNK):
+        for row in s.scalars(select(SourceFile).where(SourceFile.path.in_(paths[start : start + IN_CHUNK]))):
+            out[row.path] = row
+    return out
+
+
 def chunk_id(kind: str, record_key: str, locator: str) -> str:
     """Stable id of a chunk, also its id in Chroma."""
     return hashlib.sha256(f"{kind}|{record_key}|{locator}".encode()).hexdigest()[:32]
 
 
+@lru_cache(maxsize=REDACT_CACHE)
+def _redact_text(value: str) -> tuple[str, int]:
+    """``value`` redacted, and how many secrets were replaced (the same text recurs across a source)."""
+    # lone surrogates (from \ud800 escapes) cannot be stored as UTF-8 (found by tests/reliability)
+    value = value.encode("utf-8", errors="replace").decode("utf-8")
+    return redact(value)
+
+
 def _redact_value(value: Any, counter: list[int]) -> Any:
     if isinstance(value, str):
-        # lone surrogates (from \ud800 escapes) cannot be stored as UTF-8 (found by tests/reliability)
-        value = value.encode("utf-8", errors="replace").decode("utf-8")
-        text, n = redact(value)
+        text, n = _redact_text(value)
         counter[0] += n
         return text
     if isinstance(value, dict):
@@ -360,15 +380,16 @@ class Ingestor:
         states: dict[str, tuple[str, int]] = {}
         unchanged = True
         with self.ws.session() as s:
+            known = _source_rows(s, units)
             for u in units:
                 digest, size = unit_hash(u)
                 states[str(u.path)] = (digest, size)
-                row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one_or_none()
+                row = known.get(str(u.path))
                 if row is None or row.content_hash != digest or row.status not in ("done", "quarantined"):
                     unchanged = False
             if unchanged:
                 for u in units:
-                    row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one()
+                    row = known[str(u.path)]
                     if row.status == "quarantined":
                         reason = s.execute(
                             select(Quarantine.reason)
@@ -387,13 +408,13 @@ class Ingestor:
                 return
             for u in units:
                 digest, size = states[str(u.path)]
-                row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one_or_none()
+                row = known.get(str(u.path))
                 if row is None:
-                    s.add(
-                        SourceFile(
-                            path=str(u.path), kind=kind, content_hash=digest, size=size, status="started"
-                        )
+                    row = SourceFile(
+                        path=str(u.path), kind=kind, content_hash=digest, size=size, status="started"
                     )
+                    s.add(row)
+                    known[row.path] = row  # the same path given twice is one file
                 else:
                     row.kind, row.content_hash, row.size, row.status = kind, digest, size, "started"
 
@@ -426,8 +447,9 @@ class Ingestor:
         if task is not None:
             bar.update(task, total=bar.tasks[task].completed)
         with self.ws.session() as s:
+            known = _source_rows(s, units)
             for u in units:
-                row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one()
+                row = known[str(u.path)]
                 row.status = "quarantined" if str(u.path) in bad_files else "done"
                 row.ingested_at = utcnow()
                 if str(u.path) not in bad_files:

@@ -143,3 +143,11 @@ def test_people_counts_persons_after_merging(ws, tmp_path):
     write_pagerduty(more)  # the same people again, under new files
     again = ingest_paths(ws, [more], aliases=aliases, facts_only=True)
     assert again.people == 0
+
+
+def test_the_same_folder_given_twice_is_ingested_once(ws, tmp_path):
+    org = write_org(tmp_path / "org")
+    once = ingest_paths(ws, [org, org / "slack"], facts_only=True)
+    assert not once.quarantined, once.quarantined
+    again = ingest_paths(ws, [org], facts_only=True)
+    assert (again.records, again.activities) == (0, 0)
