@@ -150,10 +150,11 @@ def ingest(
 @app.command()
 def embed(as_json: JsonOpt = False) -> None:
     """Embed the chunks a --facts-only (or interrupted) ingest left, into the vector index (resumable)."""
-    from ingest.pipeline import embed_pending
+    from ingest.pipeline import embed_pending, pending_vectors
 
-    summary = embed_pending(workspace(), progress=not as_json)
-    result = {"embedded": summary.embedded, "chunks": summary.vectors, "vectors_pending": 0}
+    ws = workspace()
+    summary = embed_pending(ws, progress=not as_json)
+    result = {"embedded": summary.embedded, "chunks": summary.vectors, "vectors_pending": pending_vectors(ws)}
     if as_json:
         emit_json(result)
     else:
