@@ -114,10 +114,14 @@ def ingest(
     name: Annotated[
         str | None, typer.Option("--name", help="Repository scope name for git (default: folder name).")
     ] = None,
+    facts_only: Annotated[
+        bool,
+        typer.Option("--facts-only", help="Store the facts alone; `understudy embed` embeds the text later."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ingest operational sources: facts into the database, text into the vector index."""
-    from ingest.pipeline import SOURCE_CHOICES, ingest_paths
+    """Ingest operational sources: facts into the database first, then text into the vector index."""
+    from ingest.pipeline import SOURCE_CHOICES, ingest_paths, pending_vectors
     from ingest.report import print_summary
 
     if source not in SOURCE_CHOICES:
@@ -128,15 +132,47 @@ def ingest(
     if aliases is not None and not aliases.exists():
         fail(f"--aliases {aliases}: no such file", EXIT_USAGE)
     ws = workspace()
-    summary = ingest_paths(ws, paths, source=source, aliases=aliases, name=name, progress=not as_json)
+    summary = ingest_paths(
+        ws, paths, source=source, aliases=aliases, name=name, progress=not as_json, facts_only=facts_only
+    )
     if as_json:
-        emit_json(summary.to_json())
+        emit_json(summary.to_json() | ({"vectors_pending": pending_vectors(ws)} if facts_only else {}))
     else:
         print_summary(console(), summary)
+        if facts_only:
+            warn_vectors_pending(ws)
     if summary.quarantined:
         for q in summary.quarantined:
             typer.echo(f"understudy: quarantined {q.line()}", err=True)
         raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def embed(as_json: JsonOpt = False) -> None:
+    """Embed the chunks a --facts-only (or interrupted) ingest left, into the vector index (resumable)."""
+    from ingest.pipeline import embed_pending, pending_vectors
+
+    ws = workspace()
+    summary = embed_pending(ws, progress=not as_json)
+    result = {"embedded": summary.embedded, "chunks": summary.vectors, "vectors_pending": pending_vectors(ws)}
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(f"embedded {summary.embedded} distinct texts into {summary.vectors} chunk vectors")
+
+
+def warn_vectors_pending(ws: Any) -> int:
+    """Chunks not yet embedded; says so on stderr when there are any (the map needs none of them)."""
+    from ingest.pipeline import pending_vectors
+
+    pending = pending_vectors(ws)
+    if pending:
+        typer.echo(
+            f"understudy: {pending} chunks are not embedded yet (the map does not need them; "
+            "`understudy embed` adds them for drafts and questions)",
+            err=True,
+        )
+    return pending
 
 
 # ------------------------------------------------------------------------- analytics
@@ -160,9 +196,11 @@ def map_cmd(
         end = end + timedelta(days=1)  # a date-only --until includes that whole day
     if start is not None and end is not None and start >= end:
         fail("--since must be before --until", EXIT_USAGE)
-    result = compute_map(workspace(), since=start, until=end)
+    ws = workspace()
+    result = compute_map(ws, since=start, until=end)
+    pending = warn_vectors_pending(ws)
     if as_json:
-        emit_json(result.model_dump(mode="json"))
+        emit_json(result.model_dump(mode="json") | {"vectors_pending": pending})
     else:
         render_map(console(), result)
 

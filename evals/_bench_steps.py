@@ -149,7 +149,13 @@ def step_ingest(args: dict[str, Any]) -> dict[str, Any]:
     embedder = HashEmbedder() if args.get("hash_embedder") else None
     t0 = time.perf_counter()
     ws = Workspace.open(args["home"], embedder=embedder)
-    summary = ingest_paths(ws, [org], aliases=org / "aliases.yaml")
+    aliases = org / "aliases.yaml"
+    summary = ingest_paths(
+        ws,
+        [org],
+        aliases=aliases if aliases.exists() else None,
+        facts_only=bool(args.get("facts_only")),
+    )
     seconds = time.perf_counter() - t0
     counts = _table_counts(ws.settings.sqlite_path)
     return {
@@ -541,6 +547,204 @@ def step_startup(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def step_first_map(args: dict[str, Any]) -> dict[str, Any]:
+    """Time to the first map: ``understudy ingest --facts-only`` of an organisation, then ``map --json``.
+
+    With ``deadline_s``, an ingest still running then is stopped, and what it stored by then is reported.
+    """
+    org, home = Path(args["org"]), Path(args["home"])
+    cli = str(Path(sys.executable).with_name("understudy"))
+    deadline = args.get("deadline_s")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            cli,
+            "--home",
+            str(home),
+            "ingest",
+            str(org),
+            "--aliases",
+            str(org / "aliases.yaml"),
+            "--facts-only",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        out, err = proc.communicate(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        elapsed = time.perf_counter() - t0
+        try:
+            tables = _table_counts(home / "understudy.db")
+        except sqlite3.Error:  # stopped before the schema existed
+            tables = dict.fromkeys(("people", "records", "activities", "incidents", "shifts", "chunks"), 0)
+        return {
+            "finished": False,
+            "ingest_seconds": elapsed,
+            "tables": tables,
+            "records_per_second": tables["records"] / elapsed,
+        }
+    ingest_s = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"ingest exited {proc.returncode}: {err.decode()[-300:]}")
+    summary = json.loads(out)
+    t1 = time.perf_counter()
+    shown = subprocess.run([cli, "--home", str(home), "map", "--json"], capture_output=True, check=False)
+    map_s = time.perf_counter() - t1
+    if shown.returncode != 0:
+        raise RuntimeError(f"map exited {shown.returncode}: {shown.stderr.decode()[-300:]}")
+    result = json.loads(shown.stdout)
+    return {
+        "finished": True,
+        "ingest_seconds": ingest_s,
+        "map_seconds": map_s,
+        "first_map_seconds": ingest_s + map_s,
+        "summary": summary | {"quarantined": len(summary["quarantined"])},
+        "records_per_second": summary["records"] / ingest_s,
+        "tables": _table_counts(home / "understudy.db"),
+        "vectors_pending": result["vectors_pending"],
+        "map_scopes": len(result["scopes"]),
+        "map_people": len(result["people"]),
+    }
+
+
+GIT_RUNS = 3
+"""Runs of ``git log`` (the fastest counts) against which the git ingest is compared."""
+
+
+def step_git(args: dict[str, Any]) -> dict[str, Any]:
+    """Facts ingest of one git repository against ``git log --no-merges --numstat`` on the same repository."""
+    from ingest.pipeline import ingest_paths
+    from ingest.workspace import Workspace
+
+    repo = Path(args["repo"])
+    log_runs = []
+    out_bytes = 0
+    for _ in range(GIT_RUNS):
+        t = time.perf_counter()
+        proc = subprocess.run(
+            ["git", "-C", str(repo), "log", "--no-merges", "--numstat"], capture_output=True, check=True
+        )
+        log_runs.append(time.perf_counter() - t)
+        out_bytes = len(proc.stdout)
+    ingest_runs = []
+    summary: Any = None
+    for n in range(int(args.get("runs", 2))):
+        ws = Workspace.open(Path(args["home"]) / f"run{n}")
+        ws.engine  # noqa: B018 - create and migrate the database outside the timing
+        t = time.perf_counter()
+        summary = ingest_paths(ws, [repo], source="git", facts_only=True)
+        ingest_runs.append(time.perf_counter() - t)
+    return {
+        "commits": _git_commits(repo),
+        "log_bytes": out_bytes,
+        "git_log_runs": log_runs,
+        "git_log_seconds": min(log_runs),
+        "ingest_runs": ingest_runs,
+        "ingest_seconds": min(ingest_runs),
+        "summary": summary.to_json() | {"quarantined": len(summary.quarantined)},
+        "ratio": min(ingest_runs) / min(log_runs),
+    }
+
+
+SLACK_USERS = 1150
+"""Users in the generated Slack export (the real export in issue 13 had 1,150)."""
+
+SLACK_CHANNELS = 33
+"""Channels in the generated Slack export (as in that real export)."""
+
+SLACK_REPLIES = 3
+"""Replies per thread in the generated export; a quarter of the messages name someone with ``<@U…>``."""
+
+
+def step_slack_generate(args: dict[str, Any]) -> dict[str, Any]:
+    """A Slack workspace export in the real format with many users: ``threads`` threads over 33 channels."""
+    rng = random.Random(int(args.get("seed", 13)))
+    out = Path(args["out"])
+    users = []
+    first = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Fatima", "Goran", "Hana", "Ivan", "Jo", "Kai", "Lena"]
+    last = ["Okafor", "Schmidt", "Tanaka", "Silva", "Novak", "Haddad", "Larsen", "Moreau", "Kowalski"]
+    for i in range(SLACK_USERS):
+        name = f"{first[i % len(first)]} {last[(i // len(first)) % len(last)]} {i}"
+        users.append(
+            {
+                "id": f"U{i:08d}",
+                "name": f"user{i}",
+                "real_name": name,
+                "tz": "Europe/Berlin",
+                "is_bot": False,
+                "profile": {"real_name": name, "display_name": f"user{i}", "email": f"user{i}@example.org"},
+            }
+        )
+    channels = [
+        {"id": f"C{c:06d}", "name": f"team-{c}", "created": 1700000000} for c in range(SLACK_CHANNELS)
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "users.json").write_text(json.dumps(users))
+    (out / "channels.json").write_text(json.dumps(channels))
+    words = [
+        "deploy",
+        "rollback",
+        "pool",
+        "latency",
+        "queue",
+        "shard",
+        "replica",
+        "cache",
+        "certificate",
+        "dashboard",
+        "alert",
+        "restart",
+        "migration",
+        "config",
+        "flag",
+        "timeout",
+        "retry",
+        "backlog",
+        "error",
+        "consumer",
+        "lag",
+        "disk",
+        "index",
+    ]
+    per_channel: dict[str, list[dict[str, Any]]] = {c["name"]: [] for c in channels}
+    base = 1767268800
+    messages = 0
+    for t in range(int(args["threads"])):
+        chan = channels[t % SLACK_CHANNELS]["name"]
+        ts0 = base + t * 97
+        root = f"{ts0}.000100"
+        for r in range(SLACK_REPLIES + 1):
+            author = rng.randrange(SLACK_USERS)
+            text = " ".join(rng.choice(words) for _ in range(rng.randint(8, 30)))
+            if rng.random() < 0.25:
+                text += f" <@U{rng.randrange(SLACK_USERS):08d}> can you look?"
+            msg: dict[str, Any] = {
+                "type": "message",
+                "user": f"U{author:08d}",
+                "text": text,
+                "thread_ts": root,
+            }
+            msg["ts"] = root if r == 0 else f"{ts0 + r * 7}.000100"
+            if r == 0:
+                msg["reply_count"] = SLACK_REPLIES
+            per_channel[chan].append(msg)
+            messages += 1
+    for chan, msgs in per_channel.items():
+        (out / chan).mkdir(exist_ok=True)
+        for day in range(0, len(msgs), 400):
+            (out / chan / f"2026-01-{1 + day // 400:02d}.json").write_text(json.dumps(msgs[day : day + 400]))
+    return {
+        "users": SLACK_USERS,
+        "channels": SLACK_CHANNELS,
+        "threads": int(args["threads"]),
+        "messages": messages,
+    }
+
+
 STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "generate": step_generate,
     "ingest": step_ingest,
@@ -552,11 +756,37 @@ STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "retrieval": step_retrieval,
     "query_text": step_query_text,
     "startup": step_startup,
+    "first_map": step_first_map,
+    "git": step_git,
+    "slack_generate": step_slack_generate,
 }
+
+
+def register_step(name: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Add a step that ``python -m evals._bench_steps NAME`` can run (bench modules call this on import)."""
+    STEPS[name] = fn
+
+
+BENCH_MODULES = ("evals.bench_embed",)
+"""Modules that register further benches and steps when imported (skipped while they do not exist)."""
+
+
+def import_bench_modules() -> None:
+    """Import every module of :data:`BENCH_MODULES` that exists, so that its registrations run."""
+    import importlib
+
+    for module in BENCH_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
 
 
 def main() -> None:
     step, raw, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    if step not in STEPS:
+        import_bench_modules()
     result = STEPS[step](json.loads(raw))
     Path(out).write_text(json.dumps(result, default=str))
 

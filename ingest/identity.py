@@ -12,14 +12,17 @@ Rules (DESIGN.md "People"):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ingest.db import Activity, Alias, MergeSuggestion, Person, RecordRow, Shift
+from ingest.db import Activity, Alias, MergeSuggestion, Person, RecordRow, Shift, utcnow
 from ingest.records import PersonRef, slug
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -76,7 +79,7 @@ def is_bot_ref(ref: PersonRef) -> bool:
 
 
 class Resolver:
-    """Resolves observations to person ids within one session, caching as it goes."""
+    """Canonical ids, creation and merges within one session (aliases files, look-ups by alias)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -101,89 +104,8 @@ class Resolver:
             person_id = row.merged_into
         return person_id
 
-    def resolve(self, ref: PersonRef) -> str | None:
-        """The person id for ``ref`` (creating or merging as the rules say); None for bots."""
-        if is_bot_ref(ref):
-            return None
-        cands = candidate_aliases(ref)
-        if not cands:
-            return None
-        keys = [(k, s, v) for k, s, v, _ in cands]
-        found: set[str] = set()
-        missing = []
-        for key in keys:
-            pid = self.cache.get(key)
-            if pid is None:
-                row = self.session.execute(
-                    select(Alias.person_id).where(
-                        Alias.kind == key[0], Alias.space.in_([key[1], "*"]), Alias.value == key[2]
-                    )
-                ).first()
-                if row:
-                    pid = row[0]
-            if pid is None:
-                missing.append(key)
-            else:
-                found.add(self.canonical(pid))
-        if not found:
-            person_id = self._mentioned_person(ref) or self._create(ref)
-        else:
-            person_id = sorted(found)[0] if len(found) == 1 else self._merge_all(found)
-        for (kind, space, value, display), key in zip(cands, keys, strict=True):
-            if key in missing:
-                self.session.add(
-                    Alias(
-                        person_id=person_id,
-                        kind=kind,
-                        space=space,
-                        value=value,
-                        display=display,
-                        source=ref.source,
-                    )
-                )
-                self.session.flush()
-            self.cache[key] = person_id
-        if missing and ref.name:
-            self._suggest_cross_source(person_id, ref)
-        person = self.person(person_id)
-        if person is not None:
-            if ref.timezone and not person.timezone:
-                person.timezone = ref.timezone
-            if ref.email and not person.email:
-                person.email = ref.email.strip().lower()
-            if ref.name and (person.name == person.id or "@" in person.name) and " " in ref.name.strip():
-                person.name = ref.name.strip()
-        return person_id
-
-    def _mentioned_person(self, ref: PersonRef) -> str | None:
-        """A full name written in a document (no account behind it) that names exactly one known person.
-
-        A postmortem's "Bob Smith restarted the primary" is a mention, not an account: it refers to the
-        one person of that name the other sources know. Accounts (chat, paging, git) with the same name
-        still only suggest a merge.
-        """
-        if ref.source not in MENTION_SOURCES or ref.email or ref.key or not ref.name:
-            return None
-        name = _norm_name(ref.name)
-        if " " not in name:
-            return None
-        rows = self.session.execute(
-            select(Alias.person_id).where(
-                Alias.kind == "name", Alias.value == name, Alias.space != ref.source
-            )
-        ).all()
-        ids = {self.canonical(r[0]) for r in rows}
-        return ids.pop() if len(ids) == 1 else None
-
     def _create(self, ref: PersonRef) -> str:
-        base_text = (
-            ref.name or (ref.email.split("@")[0] if ref.email else None) or ref.handle or ref.key or "person"
-        )
-        base = slug(base_text)[:56] or "person"
-        pid, n = base, 1
-        while self.person(pid) is not None:
-            n += 1
-            pid = f"{base}-{n}"
+        pid = unique_person_id(ref, lambda p: self.person(p) is not None)
         row = Person(
             id=pid,
             name=(ref.name or ref.handle or ref.email or ref.key or pid).strip(),
@@ -210,30 +132,267 @@ class Resolver:
                 self.cache[key] = target
         return target
 
+
+def unique_person_id(ref: PersonRef, taken: Any) -> str:
+    """A new person id from the observation's name (``taken(id)`` says whether an id is in use)."""
+    base_text = (
+        ref.name or (ref.email.split("@")[0] if ref.email else None) or ref.handle or ref.key or "person"
+    )
+    base = slug(base_text)[:56] or "person"
+    pid, n = base, 1
+    while taken(pid):
+        n += 1
+        pid = f"{base}-{n}"
+    return pid
+
+
+@dataclass
+class _PersonState:
+    """What a run knows of one person row."""
+
+    id: str
+    name: str
+    email: str | None
+    timezone: str | None
+    merged_into: str | None
+    created_at: datetime
+
+
+class RunResolver:
+    """Identity resolution for one ingest run, held in memory; new rows go out in bulk with each batch.
+
+    The people, aliases and merge suggestions are read once when the run starts; every batch then
+    resolves without a query and :meth:`flush` writes what it added inside the batch's transaction.
+    A merge (rare) flushes first and runs :func:`merge_people` in that same transaction.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.created = 0
+        self.merged = 0
+        self.load()
+
+    def load(self) -> None:
+        """(Re)read the identity tables; pending additions are dropped (after a rolled-back batch)."""
+        with Session(self.engine) as s:
+            self.people: dict[str, _PersonState] = {
+                r.id: _PersonState(r.id, r.name, r.email, r.timezone, r.merged_into, r.created_at)
+                for r in s.execute(
+                    select(
+                        Person.id,
+                        Person.name,
+                        Person.email,
+                        Person.timezone,
+                        Person.merged_into,
+                        Person.created_at,
+                    )
+                )
+            }
+            self.aliases: dict[tuple[str, str, str], str] = {}
+            self.names: dict[str, list[tuple[str, str]]] = {}
+            for kind, space, value, pid in s.execute(
+                select(Alias.kind, Alias.space, Alias.value, Alias.person_id)
+            ):
+                self.aliases[(kind, space, value)] = pid
+                if kind == "name":
+                    self.names.setdefault(value, []).append((space, pid))
+            self.suggested: set[tuple[str, str]] = {
+                (a, b) for a, b in s.execute(select(MergeSuggestion.person_a, MergeSuggestion.person_b))
+            }
+        self._seen: dict[tuple[Any, ...], str | None] = {}
+        self._new_people: dict[str, _PersonState] = {}
+        self._new_aliases: list[dict[str, Any]] = []
+        self._new_suggestions: list[dict[str, str]] = []
+        self._changed: set[str] = set()
+
+    def canonical(self, person_id: str) -> str:
+        seen = set()
+        while person_id not in seen:
+            seen.add(person_id)
+            row = self.people.get(person_id)
+            if row is None or not row.merged_into:
+                return person_id
+            person_id = row.merged_into
+        return person_id
+
+    def _lookup(self, key: tuple[str, str, str]) -> str | None:
+        return self.aliases.get(key) or self.aliases.get((key[0], "*", key[2]))
+
+    def resolve(self, session: Session, ref: PersonRef) -> str | None:
+        """The person id for ``ref`` (creating or merging as the rules say); None for bots."""
+        seen = (
+            ref.source,
+            ref.key,
+            ref.name,
+            ref.email,
+            ref.handle,
+            ref.is_bot,
+            ref.timezone,
+            tuple(ref.links),
+        )
+        if (
+            seen in self._seen
+        ):  # the same observation again resolves the same way: its aliases are all known now
+            known = self._seen[seen]
+            return self.canonical(known) if known is not None else None
+        person_id = self._resolve(session, ref)
+        self._seen[seen] = person_id
+        return person_id
+
+    def _resolve(self, session: Session, ref: PersonRef) -> str | None:
+        if is_bot_ref(ref):
+            return None
+        cands = candidate_aliases(ref)
+        if not cands:
+            return None
+        found: set[str] = set()
+        missing: list[tuple[str, str, str, str]] = []
+        for cand in cands:
+            pid = self._lookup(cand[:3])
+            if pid is None:
+                missing.append(cand)
+            else:
+                found.add(self.canonical(pid))
+        if not found:
+            person_id = self._mentioned_person(ref) or self._create(ref)
+        else:
+            person_id = next(iter(found)) if len(found) == 1 else self._merge_all(session, found)
+        for kind, space, value, display in missing:
+            if (kind, space, value) in self.aliases:
+                continue  # the same alias twice in one observation
+            self.aliases[(kind, space, value)] = person_id
+            if kind == "name":
+                self.names.setdefault(value, []).append((space, person_id))
+            self._new_aliases.append(
+                dict(
+                    person_id=person_id,
+                    kind=kind,
+                    space=space,
+                    value=value,
+                    display=display,
+                    source=ref.source,
+                )
+            )
+        if missing and ref.name:
+            self._suggest_cross_source(person_id, ref)
+        person = self.people.get(person_id)
+        if person is not None:
+            before = (person.name, person.email, person.timezone)
+            if ref.timezone and not person.timezone:
+                person.timezone = ref.timezone
+            if ref.email and not person.email:
+                person.email = ref.email.strip().lower()
+            if ref.name and (person.name == person.id or "@" in person.name) and " " in ref.name.strip():
+                person.name = ref.name.strip()
+            if (person.name, person.email, person.timezone) != before and person_id not in self._new_people:
+                self._changed.add(person_id)
+        return person_id
+
+    def _mentioned_person(self, ref: PersonRef) -> str | None:
+        """A full name written in a document (no account behind it) that names exactly one known person.
+
+        A postmortem's "Bob Smith restarted the primary" is a mention, not an account: it refers to the
+        one person of that name the other sources know. Accounts (chat, paging, git) with the same name
+        still only suggest a merge.
+        """
+        if ref.source not in MENTION_SOURCES or ref.email or ref.key or not ref.name:
+            return None
+        name = _norm_name(ref.name)
+        if " " not in name:
+            return None
+        ids = {self.canonical(pid) for space, pid in self.names.get(name, []) if space != ref.source}
+        return ids.pop() if len(ids) == 1 else None
+
+    def _create(self, ref: PersonRef) -> str:
+        pid = unique_person_id(ref, lambda p: p in self.people)
+        row = _PersonState(
+            id=pid,
+            name=(ref.name or ref.handle or ref.email or ref.key or pid).strip(),
+            email=ref.email.strip().lower() if ref.email else None,
+            timezone=ref.timezone,
+            merged_into=None,
+            created_at=utcnow(),
+        )
+        self.people[pid] = row
+        self._new_people[pid] = row
+        self.created += 1
+        return pid
+
+    def _merge_all(self, session: Session, ids: set[str]) -> str:
+        self.flush(session)
+        rows = sorted((self.people[i] for i in ids), key=lambda p: (_naive(p.created_at), p.id))
+        target = rows[0]
+        for other in rows[1:]:
+            merge_people(session, other.id, target.id)
+            other.merged_into = target.id
+            target.email = target.email or other.email
+            target.timezone = target.timezone or other.timezone
+            self.merged += 1
+        return target.id
+
     def _suggest_cross_source(self, person_id: str, ref: PersonRef) -> None:
         name = _norm_name(ref.name or "")
         if " " not in name:
             return  # single words are too weak to suggest anything
-        others = self.session.execute(
-            select(Alias.person_id).where(
-                Alias.kind == "name", Alias.value == name, Alias.space != ref.source
-            )
-        ).all()
-        for (other,) in others:
+        for space, other in list(self.names.get(name, [])):
+            if space == ref.source:
+                continue
             other = self.canonical(other)
             if other == person_id:
                 continue
             a, b = sorted((person_id, other))
-            exists = self.session.execute(
-                select(MergeSuggestion.id).where(MergeSuggestion.person_a == a, MergeSuggestion.person_b == b)
-            ).first()
-            if not exists:
-                self.session.add(
-                    MergeSuggestion(
-                        person_a=a, person_b=b, reason=f"same name {ref.name!r} in different sources"
+            if (a, b) not in self.suggested:
+                self.suggested.add((a, b))
+                self._new_suggestions.append(
+                    dict(
+                        person_a=a,
+                        person_b=b,
+                        reason=f"same name {ref.name!r} in different sources",
+                        status="open",
                     )
                 )
-                self.session.flush()
+
+    def flush(self, session: Session) -> None:
+        """Write the people, aliases and suggestions added since the last flush (in ``session``'s transaction)."""
+        if self._new_people:
+            session.execute(
+                insert(Person.__table__),
+                [
+                    dict(
+                        id=p.id,
+                        name=p.name,
+                        email=p.email,
+                        timezone=p.timezone,
+                        merged_into=p.merged_into,
+                        created_at=p.created_at,
+                    )
+                    for p in self._new_people.values()
+                ],
+            )
+            self._new_people = {}
+        if self._new_aliases:
+            session.execute(insert(Alias.__table__), self._new_aliases)
+            self._new_aliases = []
+        if self._new_suggestions:
+            session.execute(insert(MergeSuggestion.__table__), self._new_suggestions)
+            self._new_suggestions = []
+        if self._changed:
+            table = Person.__table__
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("pid"))
+                .values(name=bindparam("n"), email=bindparam("e"), timezone=bindparam("tz")),
+                [
+                    {"pid": p.id, "n": p.name, "e": p.email, "tz": p.timezone}
+                    for p in (self.people[i] for i in sorted(self._changed))
+                ],
+            )
+            self._changed = set()
+
+
+def _naive(dt: datetime) -> datetime:
+    """A datetime comparable with any other (rows read back from SQLite are aware, new ones too)."""
+    return dt.replace(tzinfo=None) if dt.tzinfo is None else dt.astimezone(UTC).replace(tzinfo=None)
 
 
 def merge_people(session: Session, source_id: str, target_id: str) -> None:

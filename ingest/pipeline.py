@@ -1,15 +1,17 @@
-"""The ingest pipeline: find units, detect kinds, read records, store facts, embed chunks.
+"""The ingest pipeline: find units, detect kinds, read records, store facts, then embed chunks.
 
-Order of work, chosen so that a run killed at any point is repaired by the next:
+Two phases, ordered so that a run killed at any point is repaired by the next:
 
-1. A file group whose files are all unchanged (same hash, status ``done``) is skipped
-   without parsing.
-2. Records are stored in transactions of a batch each; a record whose content hash is
-   unchanged is skipped; a changed record replaces its old rows.
-3. Chunks are stored with ``embedded = False`` and flipped after Chroma has them; every
-   run embeds whatever is still unembedded, so a crash between the two is harmless.
-4. Source files are marked ``done`` last. A run that did not finish leaves its run row
-   ``running``; the next run reconciles Chroma with SQLite before it starts.
+1. **Facts.** A file group whose files are all unchanged (same hash, status ``done``) is skipped
+   without parsing. Records are stored in bulk, one transaction per batch; a record whose content
+   hash is unchanged is skipped; a changed record replaces its old rows. Identity resolution is
+   held in memory for the run (:class:`ingest.identity.RunResolver`). Chunks are stored with
+   ``embedded = False``. Source files are marked ``done`` once their facts are committed, so
+   ``map``, ``whatif`` and ``patterns`` work before any vector exists.
+2. **Vectors.** Every chunk still unembedded is embedded and upserted, then flagged; a crash
+   between the two is harmless. ``--facts-only`` stops after phase one and ``understudy embed``
+   runs phase two later. A run that did not finish leaves its run row ``running`` (a facts-only
+   run leaves it ``facts``); the next run reconciles Chroma with SQLite before it starts.
 """
 
 from __future__ import annotations
@@ -20,27 +22,49 @@ import subprocess
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ingest.actions import weight_of
 from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all
-from ingest.db import Activity, Chunk, Incident, IngestRun, Quarantine, RecordRow, Shift, SourceFile, utcnow
-from ingest.identity import AliasFileError, Resolver, apply_aliases, load_aliases_file
+from ingest.db import (
+    Activity,
+    Chunk,
+    Incident,
+    IngestRun,
+    Person,
+    Quarantine,
+    RecordRow,
+    Shift,
+    SourceFile,
+    utcnow,
+)
+from ingest.identity import AliasFileError, RunResolver, apply_aliases, load_aliases_file
 from ingest.records import SOURCE_KINDS, Problem, Record, file_hash
 from ingest.redact import redact
 from ingest.workspace import Workspace
 
 SOURCE_CHOICES = ("auto", *SOURCE_KINDS)
 
-RECORD_BATCH = 200
-"""Records stored per transaction: large enough to amortise commits, small enough to lose little on a crash."""
+RECORD_BATCH = 2000
+"""Records stored per transaction: large enough to amortise commits and statements, small enough that a
+batch holds SQLite's write lock well under a second (reviews and scans write while ingest runs)."""
+
+IN_CHUNK = 500
+"""Values per ``IN (...)`` list: under SQLite's default limit of bound parameters in one statement."""
 
 EMBED_BATCH = 256
 """Chunks embedded and upserted per step."""
+
+RUN_RUNNING, RUN_FACTS, RUN_DONE = "running", "facts", "done"
+"""Ingest run states: ``facts`` is a ``--facts-only`` run, whose vectors the ``embed`` phase still owes."""
+
+REDACT_CACHE = 1 << 16
+"""Distinct texts whose redaction is remembered (names, keys, file paths and titles repeat across records)."""
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".understudy", ".venv", "chroma"}
 """Folders never walked into when a folder is given."""
@@ -62,6 +86,7 @@ class Summary:
     redacted: int = 0
     quarantined: list[Problem] = field(default_factory=list)
     embedded: int = 0
+    vectors: int = 0
     merges: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -214,16 +239,32 @@ def unit_hash(unit: Unit) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+def _source_rows(s: Session, units: list[Unit]) -> dict[str, SourceFile]:
+    """The stored source-file rows of ``units``, by path (one query per :data:`IN_CHUNK` paths)."""
+    paths = [str(u.path) for u in units]
+    out: dict[str, SourceFile] = {}
+    for start in range(0, len(paths), IN_CHUNK):
+        for row in s.scalars(select(SourceFile).where(SourceFile.path.in_(paths[start : start + IN_CHUNK]))):
+            out[row.path] = row
+    return out
+
+
 def chunk_id(kind: str, record_key: str, locator: str) -> str:
     """Stable id of a chunk, also its id in Chroma."""
     return hashlib.sha256(f"{kind}|{record_key}|{locator}".encode()).hexdigest()[:32]
 
 
+@lru_cache(maxsize=REDACT_CACHE)
+def _redact_text(value: str) -> tuple[str, int]:
+    """``value`` redacted, and how many secrets were replaced (the same text recurs across a source)."""
+    # lone surrogates (from \ud800 escapes) cannot be stored as UTF-8 (found by tests/reliability)
+    value = value.encode("utf-8", errors="replace").decode("utf-8")
+    return redact(value)
+
+
 def _redact_value(value: Any, counter: list[int]) -> Any:
     if isinstance(value, str):
-        # lone surrogates (from \ud800 escapes) cannot be stored as UTF-8 (found by tests/reliability)
-        value = value.encode("utf-8", errors="replace").decode("utf-8")
-        text, n = redact(value)
+        text, n = _redact_text(value)
         counter[0] += n
         return text
     if isinstance(value, dict):
@@ -241,19 +282,36 @@ class Ingestor:
         self.progress = progress
         self.summary = Summary()
         self.adapters = load_all()
+        self.stale_chunks: list[str] = []
+        self._resolver: RunResolver | None = None
+        self._merges_seen = 0
+
+    @property
+    def resolver(self) -> RunResolver:
+        """The run's identity resolver (read from the database on first use)."""
+        if self._resolver is None:
+            self._resolver = RunResolver(self.ws.engine)
+        return self._resolver
 
     # ------------------------------------------------------------------ run
     def run(
-        self, paths: list[Path], source: str = "auto", aliases: Path | None = None, name: str | None = None
+        self,
+        paths: list[Path],
+        source: str = "auto",
+        aliases: Path | None = None,
+        name: str | None = None,
+        facts_only: bool = False,
     ) -> Summary:
+        """Phase one stores the facts (committed, so the map works at once); phase two embeds, unless ``facts_only``."""
         with self.ws.session() as s:
             last = s.execute(select(IngestRun).order_by(IngestRun.id.desc()).limit(1)).scalar_one_or_none()
-            interrupted = last is not None and last.status == "running"
-            run = IngestRun(status="running")
+            interrupted = last is not None and last.status in (RUN_RUNNING, RUN_FACTS)
+            run = IngestRun(status=RUN_RUNNING)
             s.add(run)
             s.flush()
             run_id = run.id
-        if interrupted:
+            people_before = set(s.scalars(select(Person.id).where(Person.merged_into.is_(None))))
+        if interrupted and not facts_only:
             from ingest.repair import reconcile
 
             reconcile(self.ws)
@@ -281,15 +339,25 @@ class Ingestor:
             if alias_entries is not None:
                 with self.ws.session() as s:
                     self.summary.merges += apply_aliases(s, alias_entries)
-            self._embed_pending(bar)
+            with self.ws.session() as s:
+                people_after = set(s.scalars(select(Person.id).where(Person.merged_into.is_(None))))
+                self.summary.people = len(people_after - people_before)
+                if facts_only:
+                    self._finish(s, run_id, RUN_FACTS)
+            if not facts_only:
+                self._embed_pending(bar)
 
-        with self.ws.session() as s:
-            finished = s.get(IngestRun, run_id)
-            if finished is not None:
-                finished.status = "done"
-                finished.finished_at = utcnow()
-                finished.summary = self.summary.to_json()
+        if not facts_only:
+            with self.ws.session() as s:
+                self._finish(s, run_id, RUN_DONE)
         return self.summary
+
+    def _finish(self, s: Session, run_id: int, status: str) -> None:
+        finished = s.get(IngestRun, run_id)
+        if finished is not None:
+            finished.status = status
+            finished.finished_at = utcnow()
+            finished.summary = self.summary.to_json()
 
     # ------------------------------------------------------------ progress
     def _progress(self) -> Any:
@@ -312,15 +380,16 @@ class Ingestor:
         states: dict[str, tuple[str, int]] = {}
         unchanged = True
         with self.ws.session() as s:
+            known = _source_rows(s, units)
             for u in units:
                 digest, size = unit_hash(u)
                 states[str(u.path)] = (digest, size)
-                row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one_or_none()
+                row = known.get(str(u.path))
                 if row is None or row.content_hash != digest or row.status not in ("done", "quarantined"):
                     unchanged = False
             if unchanged:
                 for u in units:
-                    row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one()
+                    row = known[str(u.path)]
                     if row.status == "quarantined":
                         reason = s.execute(
                             select(Quarantine.reason)
@@ -339,13 +408,13 @@ class Ingestor:
                 return
             for u in units:
                 digest, size = states[str(u.path)]
-                row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one_or_none()
+                row = known.get(str(u.path))
                 if row is None:
-                    s.add(
-                        SourceFile(
-                            path=str(u.path), kind=kind, content_hash=digest, size=size, status="started"
-                        )
+                    row = SourceFile(
+                        path=str(u.path), kind=kind, content_hash=digest, size=size, status="started"
                     )
+                    s.add(row)
+                    known[row.path] = row  # the same path given twice is one file
                 else:
                     row.kind, row.content_hash, row.size, row.status = kind, digest, size, "started"
 
@@ -377,10 +446,10 @@ class Ingestor:
                 bar.advance(task, len(batch))
         if task is not None:
             bar.update(task, total=bar.tasks[task].completed)
-        self._embed_pending(bar)
         with self.ws.session() as s:
+            known = _source_rows(s, units)
             for u in units:
-                row = s.execute(select(SourceFile).where(SourceFile.path == str(u.path))).scalar_one()
+                row = known[str(u.path)]
                 row.status = "quarantined" if str(u.path) in bad_files else "done"
                 row.ingested_at = utcnow()
                 if str(u.path) not in bad_files:
@@ -396,184 +465,244 @@ class Ingestor:
 
     # --------------------------------------------------------------- store
     def _store_batch(self, records: list[Record]) -> None:
-        stale_chunks: list[str] = []
-        with self.ws.session() as s:
-            resolver = Resolver(s)
-            keys_by_kind: dict[str, list[str]] = {}
-            for r in records:
-                keys_by_kind.setdefault(r.kind, []).append(r.key)
-            existing: dict[tuple[str, str], RecordRow] = {}
-            for kind, keys in keys_by_kind.items():
-                for found in s.execute(
-                    select(RecordRow).where(RecordRow.kind == kind, RecordRow.key.in_(keys))
-                ).scalars():
-                    existing[(found.kind, found.key)] = found
-            seen: set[tuple[str, str]] = set()
-            for rec in records:
-                ident = (rec.kind, rec.key)
-                if ident in seen:
-                    continue  # the same record twice in one batch: first wins
-                seen.add(ident)
-                digest = rec.content_hash()
-                row = existing.get(ident)
-                if row is not None and row.record_hash == digest and row.complete:
-                    continue
-                old_chunks: dict[str, str] = {}
-                if row is not None:
-                    old_chunks = dict(
-                        s.execute(
-                            select(Chunk.id, Chunk.content_hash).where(
-                                Chunk.record_id == row.id, Chunk.embedded.is_(True)
-                            )
-                        ).all()
+        """Store a batch of records in one transaction, with bulk statements; unchanged records are skipped."""
+        try:
+            with self.ws.session() as s:
+                self._store_batch_in(s, records)
+        except BaseException:
+            self.resolver.load()  # the batch rolled back: forget what it added
+            raise
+
+    def _store_batch_in(self, s: Session, records: list[Record]) -> None:
+        rec_t = RecordRow.__table__
+        keys_by_kind: dict[str, list[str]] = {}
+        for r in records:
+            keys_by_kind.setdefault(r.kind, []).append(r.key)
+        existing: dict[tuple[str, str], tuple[int, str, bool]] = {}
+        for kind, keys in keys_by_kind.items():
+            for start in range(0, len(keys), IN_CHUNK):
+                for rid, key, rhash, complete in s.execute(
+                    select(rec_t.c.id, rec_t.c.key, rec_t.c.record_hash, rec_t.c.complete).where(
+                        rec_t.c.kind == kind, rec_t.c.key.in_(keys[start : start + IN_CHUNK])
                     )
-                    for model in (Activity, Incident, Shift, Chunk):
-                        s.execute(delete(model).where(model.record_id == row.id))
-                stale_chunks.extend(self._store_record(s, resolver, rec, digest, row, old_chunks))
-            self.summary.people += resolver.created
-            self.summary.merges += resolver.merged
-        if stale_chunks:
-            self.ws.index.delete(stale_chunks)
+                ):
+                    existing[(kind, key)] = (rid, rhash, bool(complete))
+        todo: list[tuple[Record, str, int | None]] = []
+        seen: set[tuple[str, str]] = set()
+        for rec in records:
+            ident = (rec.kind, rec.key)
+            if ident in seen:
+                continue  # the same record twice in one batch: first wins
+            seen.add(ident)
+            digest = rec.content_hash()
+            old = existing.get(ident)
+            if old is not None and old[1] == digest and old[2]:
+                continue
+            todo.append((rec, digest, old[0] if old else None))
+        if not todo:
+            return
 
-    def _store_record(
-        self,
-        s: Session,
-        resolver: Resolver,
-        rec: Record,
-        digest: str,
-        row: RecordRow | None,
-        old_chunks: dict[str, str],
-    ) -> list[str]:
+        replaced = [rid for _, _, rid in todo if rid is not None]
+        old_chunks: dict[int, dict[str, str]] = {}
+        chunk_t = Chunk.__table__
+        for start in range(0, len(replaced), IN_CHUNK):
+            part = replaced[start : start + IN_CHUNK]
+            for rid, cid, chash in s.execute(
+                select(chunk_t.c.record_id, chunk_t.c.id, chunk_t.c.content_hash).where(
+                    chunk_t.c.record_id.in_(part), chunk_t.c.embedded.is_(True)
+                )
+            ):
+                old_chunks.setdefault(rid, {})[cid] = chash
+            for model in (Activity, Incident, Shift, Chunk):
+                table = model.__table__
+                s.execute(delete(table).where(table.c.record_id.in_(part)))
+
+        resolver = self.resolver
         counter = [0]
-        for ref in rec.people:
-            resolver.resolve(ref)
-        doc = rec.document
-        authors = sorted({pid for a in (doc.authors if doc else []) if (pid := resolver.resolve(a))}) or None
-        last_editor = resolver.resolve(doc.last_editor) if doc and doc.last_editor else None
-        values = dict(
-            record_hash=digest,
-            path=rec.path,
-            title=_redact_value(rec.title, counter),
-            occurred_at=rec.occurred_at,
-            doc_kind=doc.doc_kind if doc else None,
-            doc_scope=doc.scope if doc else None,
-            authors=authors,
-            last_editor=last_editor,
-            updated_at=doc.updated_at if doc else None,
-            complete=True,
-        )
-        if row is None:
-            row = RecordRow(kind=rec.kind, key=rec.key, **values)
-            s.add(row)
-        else:
-            for k, v in values.items():
-                setattr(row, k, v)
-        s.flush()
-        self.summary.records += 1
+        new_rows: list[dict[str, Any]] = []
+        updated_rows: list[dict[str, Any]] = []
+        for rec, digest, rid in todo:
+            for ref in rec.people:
+                resolver.resolve(s, ref)
+            doc = rec.document
+            authors = sorted({pid for a in (doc.authors if doc else []) if (pid := resolver.resolve(s, a))})
+            last_editor = resolver.resolve(s, doc.last_editor) if doc and doc.last_editor else None
+            values = dict(
+                record_hash=digest,
+                path=rec.path,
+                title=_redact_value(rec.title, counter),
+                occurred_at=rec.occurred_at,
+                doc_kind=doc.doc_kind if doc else None,
+                doc_scope=doc.scope if doc else None,
+                authors=authors,
+                last_editor=last_editor,
+                updated_at=doc.updated_at if doc else None,
+                complete=True,
+            )
+            if rid is None:
+                new_rows.append(dict(kind=rec.kind, key=rec.key, **values))
+            else:
+                updated_rows.append(dict(rid=rid, **values))
+        resolver.flush(s)
 
-        chunk_ids: dict[str, str] = {}
-        chunk_rows = []
-        for c in rec.chunks:
-            cid = chunk_id(rec.kind, rec.key, c.locator)
-            if cid in chunk_ids.values():
-                continue
-            chunk_ids[c.locator] = cid
-            text = _redact_value(c.text, counter)
-            content_hash = hashlib.sha256(text.encode()).hexdigest()
-            chunk_rows.append(
-                dict(
-                    id=cid,
-                    record_id=row.id,
-                    kind=c.kind,
-                    scope=c.scope,
-                    title=_redact_value(c.title, counter),
-                    text=text,
-                    content_hash=content_hash,
-                    source=rec.kind,
-                    path=rec.path,
-                    locator=c.locator,
-                    ts=c.ts,
-                    embedded=old_chunks.get(cid) == content_hash,
-                )
+        ids: dict[tuple[str, str], int] = {}
+        for row in (*new_rows, *updated_rows):
+            row["authors"] = sorted({resolver.canonical(a) for a in row["authors"]}) or None
+            if row["last_editor"]:
+                row["last_editor"] = resolver.canonical(row["last_editor"])
+        if new_rows:
+            got = s.execute(insert(rec_t).returning(rec_t.c.id, sort_by_parameter_order=True), new_rows).all()
+            for row, (rid,) in zip(new_rows, got, strict=True):
+                ids[(row["kind"], row["key"])] = rid
+        if updated_rows:
+            s.execute(
+                update(rec_t)
+                .where(rec_t.c.id == bindparam("rid"))
+                .values({k: bindparam(k) for k in updated_rows[0] if k != "rid"}),
+                updated_rows,
             )
-        if chunk_rows:
-            s.execute(insert(Chunk), chunk_rows)
-            self.summary.chunks += sum(1 for c in chunk_rows if c["id"] not in old_chunks)
-        stale = [cid for cid in old_chunks if cid not in {c["id"] for c in chunk_rows}]
+        self.summary.records += len(todo)
 
-        linked = self._link_incidents(s, rec)
-        acts = []
-        for a in rec.activities:
-            pid = resolver.resolve(a.person)
-            if pid is None:
-                continue
-            offset = a.ts.utcoffset()
-            acts.append(
-                dict(
-                    record_id=row.id,
-                    person_id=pid,
-                    scope=a.scope,
-                    action=a.action,
-                    ts=a.ts,
-                    tz_offset=int(offset.total_seconds() // 60) if offset is not None else 0,
-                    weight=weight_of(a.action),
-                    incident=linked.get(a.incident or "", a.incident),
-                    source=rec.kind,
-                    chunk_id=chunk_ids.get(a.chunk_locator or "")
-                    or (chunk_rows[0]["id"] if len(chunk_rows) == 1 else None),
-                    detail=_redact_value(a.detail, counter) or None,
+        chunk_rows: list[dict[str, Any]] = []
+        act_rows: list[dict[str, Any]] = []
+        shift_rows: list[dict[str, Any]] = []
+        incident_rows: list[dict[str, Any]] = []
+        known_incidents = self._known_incidents(s, todo)
+        for rec, _digest, rid in todo:
+            record_id = rid if rid is not None else ids[(rec.kind, rec.key)]
+            olds = old_chunks.get(record_id, {}) if rid is not None else {}
+            chunk_ids: dict[str, str] = {}
+            mine: list[dict[str, Any]] = []
+            for c in rec.chunks:
+                cid = chunk_id(rec.kind, rec.key, c.locator)
+                if cid in chunk_ids.values():
+                    continue
+                chunk_ids[c.locator] = cid
+                text = _redact_value(c.text, counter)
+                content_hash = hashlib.sha256(text.encode()).hexdigest()
+                mine.append(
+                    dict(
+                        id=cid,
+                        record_id=record_id,
+                        kind=c.kind,
+                        scope=c.scope,
+                        title=_redact_value(c.title, counter),
+                        text=text,
+                        content_hash=content_hash,
+                        source=rec.kind,
+                        path=rec.path,
+                        locator=c.locator,
+                        ts=c.ts,
+                        embedded=olds.get(cid) == content_hash,
+                    )
                 )
-            )
-        if acts:
-            s.execute(insert(Activity), acts)
-            self.summary.activities += len(acts)
+            chunk_rows.extend(mine)
+            self.summary.chunks += sum(1 for c in mine if c["id"] not in olds)
+            mine_ids = {c["id"] for c in mine}
+            self.stale_chunks.extend(cid for cid in olds if cid not in mine_ids)
+            only_chunk = mine[0]["id"] if len(mine) == 1 else None
+            first_chunk = mine[0]["id"] if mine else None
 
-        for inc in rec.incidents:
-            if s.get(Incident, linked.get(inc.key, inc.key)) is not None:
-                continue  # another source told us of this incident first
-            s.add(
-                Incident(
-                    key=inc.key,
-                    record_id=row.id,
-                    scope=inc.scope,
-                    title=_redact_value(inc.title, counter),
-                    severity=inc.severity,
-                    status=inc.status,
-                    created_at=inc.created_at,
-                    resolved_at=inc.resolved_at,
-                    source=rec.kind,
-                    chunk_id=chunk_ids.get(inc.chunk_locator or "")
-                    or (chunk_rows[0]["id"] if chunk_rows else None),
+            linked = self._link_incidents(rec, known_incidents)
+            for a in rec.activities:
+                pid = resolver.resolve(s, a.person)
+                if pid is None:
+                    continue
+                offset = a.ts.utcoffset()
+                act_rows.append(
+                    dict(
+                        record_id=record_id,
+                        person_id=pid,
+                        scope=a.scope,
+                        action=a.action,
+                        ts=a.ts,
+                        tz_offset=int(offset.total_seconds() // 60) if offset is not None else 0,
+                        weight=weight_of(a.action),
+                        incident=linked.get(a.incident or "", a.incident),
+                        source=rec.kind,
+                        chunk_id=chunk_ids.get(a.chunk_locator or "") or only_chunk,
+                        detail=_redact_value(a.detail, counter) or None,
+                    )
                 )
-            )
-        shifts = []
-        for sh in rec.shifts:
-            pid = resolver.resolve(sh.person)
-            if pid is None:
-                continue
-            shifts.append(
-                dict(
-                    record_id=row.id,
-                    person_id=pid,
-                    schedule=sh.schedule,
-                    scope=sh.scope,
-                    level=sh.level,
-                    start=sh.start,
-                    end=sh.end,
+            for inc in rec.incidents:
+                target = linked.get(inc.key, inc.key)
+                if known_incidents.get(target.lower()) == target:
+                    continue  # another source told us of this incident first
+                known_incidents.setdefault(inc.key.lower(), inc.key)
+                incident_rows.append(
+                    dict(
+                        key=inc.key,
+                        record_id=record_id,
+                        scope=inc.scope,
+                        title=_redact_value(inc.title, counter),
+                        severity=inc.severity,
+                        status=inc.status,
+                        created_at=inc.created_at,
+                        resolved_at=inc.resolved_at,
+                        source=rec.kind,
+                        chunk_id=chunk_ids.get(inc.chunk_locator or "") or first_chunk,
+                        incident_class=None,
+                    )
                 )
-            )
-        if shifts:
-            s.execute(insert(Shift), shifts)
-        s.flush()
+            for sh in rec.shifts:
+                pid = resolver.resolve(s, sh.person)
+                if pid is None:
+                    continue
+                shift_rows.append(
+                    dict(
+                        record_id=record_id,
+                        person_id=pid,
+                        schedule=sh.schedule,
+                        scope=sh.scope,
+                        level=sh.level,
+                        start=sh.start,
+                        end=sh.end,
+                    )
+                )
+        resolver.flush(s)
+        for row in act_rows:
+            row["person_id"] = resolver.canonical(row["person_id"])
+        for row in shift_rows:
+            row["person_id"] = resolver.canonical(row["person_id"])
+        for rows, model in (
+            (chunk_rows, Chunk),
+            (incident_rows, Incident),
+            (act_rows, Activity),
+            (shift_rows, Shift),
+        ):
+            if rows:
+                s.execute(insert(model.__table__), rows)
+        self.summary.activities += len(act_rows)
         self.summary.redacted += counter[0]
-        return stale
+        self.summary.merges += resolver.merged - self._merges_seen
+        self._merges_seen = resolver.merged
 
     @staticmethod
-    def _link_incidents(s: Session, rec: Record) -> dict[str, str]:
+    def _known_incidents(s: Session, todo: list[tuple[Record, str, int | None]]) -> dict[str, str]:
+        """Stored incidents a batch's records name (their own keys and a postmortem's paging-tool twins), by lower-cased key."""
+        exact: set[str] = set()
+        twins: set[str] = set()
+        for rec, _, _ in todo:
+            exact.update(inc.key for inc in rec.incidents)
+            for key in {a.incident for a in rec.activities if a.incident} | {i.key for i in rec.incidents}:
+                if key.startswith("postmortem:"):
+                    ident = key.split(":", 1)[1].lower()
+                    twins.update(f"{tool}:{ident}" for tool in ("pagerduty", "opsgenie"))
+        table = Incident.__table__
+        found: dict[str, str] = {}
+        for keys, column in ((sorted(exact), table.c.key), (sorted(twins), func.lower(table.c.key))):
+            for start in range(0, len(keys), IN_CHUNK):
+                for (k,) in s.execute(select(table.c.key).where(column.in_(keys[start : start + IN_CHUNK]))):
+                    found.setdefault(k.lower(), k)
+        return found
+
+    @staticmethod
+    def _link_incidents(rec: Record, known: dict[str, str]) -> dict[str, str]:
         """Map a postmortem's own incident key onto the paging tool's key when that incident is known.
 
         A postmortem that writes ``incident: Q4PDPZC4M3JVBH`` names the PagerDuty (or Opsgenie)
         incident without saying which tool; without this the same incident would count twice.
+        ``known`` holds the incidents stored, and stored earlier in the batch, by lower-cased key.
         """
         keys = {a.incident for a in rec.activities if a.incident} | {i.key for i in rec.incidents}
         out: dict[str, str] = {}
@@ -581,17 +710,18 @@ class Ingestor:
             if not key.startswith("postmortem:"):
                 continue
             ident = key.split(":", 1)[1].lower()
-            found = s.execute(
-                select(Incident.key).where(
-                    func.lower(Incident.key).in_([f"pagerduty:{ident}", f"opsgenie:{ident}"])
-                )
-            ).first()
-            if found:
-                out[key] = found[0]
+            for tool in ("pagerduty", "opsgenie"):
+                if f"{tool}:{ident}" in known:
+                    out[key] = known[f"{tool}:{ident}"]
+                    break
         return out
 
     # --------------------------------------------------------------- embed
     def _embed_pending(self, bar: Any) -> None:
+        """Embed every chunk not yet in the index (and drop the vectors of chunks this run replaced)."""
+        if self.stale_chunks:
+            self.ws.index.delete(self.stale_chunks)
+            self.stale_chunks = []
         with self.ws.session() as s:
             total = s.execute(select(Chunk.id).where(Chunk.embedded.is_(False))).all()
         if not total:
@@ -660,6 +790,7 @@ class Ingestor:
             )
             with self.ws.session() as s:
                 s.execute(update(Chunk).where(Chunk.id.in_([r.id for r in rows])).values(embedded=True))
+            self.summary.vectors += len(rows)
             if task is not None:
                 bar.advance(task, len(rows))
 
@@ -671,13 +802,38 @@ def ingest_paths(
     aliases: Path | None = None,
     name: str | None = None,
     progress: bool = False,
+    facts_only: bool = False,
 ) -> Summary:
     """Ingest ``paths`` into the workspace; see the module docstring for the order of work."""
     if source not in SOURCE_CHOICES:
         raise ValueError(f"unknown source kind {source!r}")
     return Ingestor(ws, progress=progress).run(
-        [Path(p) for p in paths], source=source, aliases=aliases, name=name
+        [Path(p) for p in paths], source=source, aliases=aliases, name=name, facts_only=facts_only
     )
+
+
+def pending_vectors(ws: Workspace) -> int:
+    """Chunks stored but not yet embedded (what ``understudy embed`` still has to do)."""
+    with ws.session() as s:
+        return int(s.scalar(select(func.count()).select_from(Chunk).where(Chunk.embedded.is_(False))) or 0)
+
+
+def embed_pending(ws: Workspace, progress: bool = False) -> Summary:
+    """The embedding phase alone: reconcile the index with the facts, then embed what is pending (resumable)."""
+    from ingest.repair import reconcile
+
+    ingestor = Ingestor(ws, progress=progress)
+    with ws.session() as s:
+        run = IngestRun(status=RUN_RUNNING)
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    reconcile(ws)
+    with ingestor._progress() as bar:
+        ingestor._embed_pending(bar)
+    with ws.session() as s:
+        ingestor._finish(s, run_id, RUN_DONE)
+    return ingestor.summary
 
 
 def safe_zip_members(path: Path) -> Iterator[zipfile.ZipInfo]:
