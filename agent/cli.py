@@ -325,8 +325,8 @@ def drafts_decide(
     """Decide on a draft: approve, approve with edits, request changes, or reject."""
     from pydantic import ValidationError
 
-    from agent.drafting import repair
-    from agent.ledger import Action, Decision, decide, get_draft
+    from agent.drafting import decide, repair
+    from agent.ledger import Action, Decision, get_draft
 
     chosen = [
         a

@@ -113,8 +113,8 @@ def _add_incidents(ws: Any, scope: str, person: str, count: int, start: int) -> 
 
 def run_sequence(ws: Any, data: dict[str, Any], ops: list[Op]) -> tuple[str, list[str]]:
     """Apply ``ops`` to a seeded workspace; (final verdict, rule violations found)."""
-    from agent.drafting import start_drafts
-    from agent.ledger import Action, Decision, confirm_practice, decide, get_draft, independence, log_practice
+    from agent.drafting import decide, start_drafts
+    from agent.ledger import Action, Decision, confirm_practice, get_draft, independence, log_practice
 
     scope = data["scope"]
     o = Oracle()

@@ -9,7 +9,8 @@ import vcr
 
 from agent.drafting import start_drafts
 from agent.drafting.drafters import ClaudeDrafter
-from agent.ledger import Action, Decision, decide, get_draft, list_drafts
+from agent.drafting import decide
+from agent.ledger import Action, Decision, get_draft, list_drafts
 from agent.llm import ClaudeClient
 
 from .conftest import HERO, SCOPE, seed_org

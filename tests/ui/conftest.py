@@ -33,7 +33,7 @@ class Cast:
 
 def _build_template(root: Path, embedder: Any) -> tuple[Path, Cast]:
     from agent.drafting import start_drafts
-    from agent.ledger.service import list_drafts
+    from agent.ledger import list_drafts
     from ingest.db import Person, dispose_engines
     from ingest.pipeline import ingest_paths
     from ingest.sample import generate

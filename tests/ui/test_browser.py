@@ -68,7 +68,7 @@ def test_sign_in_and_approve_in_a_real_browser(ui_ws, cast):
         )
     from playwright.sync_api import sync_playwright
 
-    from agent.ledger.service import get_draft
+    from agent.ledger import get_draft
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
