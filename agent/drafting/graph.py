@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from typing import Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
@@ -234,10 +234,9 @@ def build_graph(ws: Any, drafter: Drafter) -> StateGraph:
         }[status]
 
     def publish_node(state: DraftState) -> dict[str, Any]:
-        try:
+        # approved, but by someone who may be the hero now: nothing goes out
+        with suppress(LedgerRefusal):
             publish(ws, state["draft_id"], state["version"])
-        except LedgerRefusal:  # approved, but by someone who may be the hero now: nothing goes out
-            pass
         return {}
 
     g = StateGraph(DraftState)
@@ -315,12 +314,8 @@ def advance(ws: Any, draft_id: str, drafter: Drafter | None = None) -> str:
                 continue
             if not snap.next:
                 if status == Status.APPROVED.value and published != version:
-                    try:
+                    with suppress(LedgerRefusal):  # its approval no longer counts: nothing goes out
                         publish(ws, draft_id, version)
-                    except (
-                        LedgerRefusal
-                    ):  # its approval no longer counts (the hero changed): nothing goes out
-                        pass
                 return status
             if snap.next == ("await_review",):
                 consumed = int(snap.values.get("consumed_seq", 0))
