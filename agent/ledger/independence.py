@@ -105,8 +105,6 @@ def check_scope(
                 .order_by(Draft.id)
             ).scalars()
         )
-        if hero is None:
-            hero = next((d.hero for d in recorded if d.hero), None)
         approved = []
         for d in recorded:
             counting, notes = rules.approval_standing(s, d, hero)

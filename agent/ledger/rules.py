@@ -212,10 +212,17 @@ def scope_hero(ws: Any, scope: str, recorded: str | None = None) -> str | None:
     from agent.drafting import facts
 
     current = facts.hero_of(ws, scope)
-    if current is None:
-        return recorded
     with ws.session() as s:
-        return _canonical(s, current)
+        if current is not None:
+            return _canonical(s, current)
+        if recorded is None:  # the newest hero any draft of the scope was made about
+            recorded = s.scalar(
+                select(Draft.hero)
+                .where(Draft.scope == scope, Draft.hero.is_not(None))
+                .order_by(Draft.created_at.desc())
+                .limit(1)
+            )
+        return _canonical(s, recorded) if recorded else None
 
 
 def approval_standing(session: Any, draft: Draft, hero: str | None) -> tuple[list[str], list[str]]:

@@ -5,29 +5,29 @@ from __future__ import annotations
 from .helpers import PASSWORD, open_draft, texts
 
 
-def _second_identity(ws, hero: str) -> str:
-    """An unmerged account of the hero: the same full name, seen in another source, with a UI account."""
+def second_identity(ws, cast) -> str:
+    """An unmerged account of the hero: the same full name seen in another source, with a UI account."""
     from agent.ledger.accounts import authenticate
     from ingest.db import Alias, Person
     from review_ui.auth import add_reviewer
 
-    alt = hero + "-alt"
+    alt = cast.hero + "-alt"
     with ws.session() as s:
-        name = s.get(Person, hero).name
+        name = s.get(Person, cast.hero).name
         s.add(Person(id=alt, name=name, email="someone.else@forge.example"))
         s.flush()
         s.add(
             Alias(person_id=alt, kind="name", space="forge", value=name.lower(), display=name, source="forge")
         )
         s.add(Alias(person_id=alt, kind="handle", space="forge", value=alt, display=alt, source="forge"))
-    return alt, add_reviewer, authenticate
+    add_reviewer(ws, alt, PASSWORD, by=authenticate(ws, cast.reviewer, PASSWORD))
+    return alt
 
 
 def test_the_heros_second_identity_cannot_approve_in_the_ui(ui_ws, cast, app):
     from agent.ledger import get_draft
 
-    alt, add_reviewer, authenticate = _second_identity(ui_ws, cast.hero)
-    add_reviewer(ui_ws, alt, PASSWORD, by=authenticate(ui_ws, cast.reviewer, PASSWORD))
+    alt = second_identity(ui_ws, cast)
     at = open_draft(app(alt), cast.draft_id)
     at.button(key="draft_approve").click().run()
     assert not at.exception, at.exception
