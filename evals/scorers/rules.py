@@ -5,9 +5,9 @@ and what counts"), not from the ledger's code.
 The oracle keeps its own model of every draft (version, status, who approved which version) and of
 practice, from the operations alone; it never reads the ledger back. A violation is the ledger giving a
 verdict above the oracle's (it counted something DESIGN.md says does not count). A verdict below the
-oracle's is a disagreement (the ledger was stricter), reported but not a violation. Sequences are biased
-so that about half follow a legitimate path to independence with noise and attacks mixed in, so every
-verdict is reached. ``tests/evals/test_rules_property.py`` drives the same generator with hypothesis.
+oracle's is a disagreement (the ledger was stricter), reported but not a violation. Each sequence aims at
+a verdict in turn (:data:`AIMS`: independent in half of them) with noise and attacks by the hero's
+identities mixed in, so every verdict is reached. ``tests/evals/test_rules_property.py`` drives the same generator with hypothesis.
 """
 
 from __future__ import annotations
@@ -53,9 +53,6 @@ MIN_LEADERS = 2
 
 HERO_SHARE_MAX = 0.5
 """DESIGN.md: a falling share means the hero holds under half of recent incident work."""
-
-LEGIT_PATH_SHARE = 0.55
-"""Share of generated sequences built around a legitimate path to independence (the rest are random)."""
 
 NOISE_ATTACK_SHARE = 0.5
 """Share of noise steps that are attacks by the hero's identities (self-approval, edits, self-practice)."""
@@ -184,35 +181,55 @@ def _noise(rng: random.Random) -> Op:
     return Op("incidents", {"person": rng.choice(PEOPLE), "count": rng.randint(1, 4)})
 
 
-def _legit_path(rng: random.Random) -> list[Op]:
+def _path(rng: random.Random, aim: str) -> list[Op]:
+    """Steps that by themselves reach ``aim`` (noise and attacks are mixed in around them)."""
     a, b, c = rng.sample(OTHERS, 3)
-    return [
-        Op("decide", {"draft": 0, "reviewer": a, "action": rng.choice(("approve", "approve-with-edits"))}),
-        Op(
-            "practice",
-            {"person": a, "kind": rng.choice(LEADING_KINDS), "outcome": "success", "confirmed_by": b},
-        ),
-        Op(
-            "practice",
-            {"person": b, "kind": rng.choice(LEADING_KINDS), "outcome": "success", "confirmed_by": c},
-        ),
-        Op("incidents", {"person": a, "count": 6}),
-        Op("incidents", {"person": b, "count": 6}),
-    ]
+    hero = rng.choice(("p-grant", HERO_ALT))
+    approve = Op(
+        "decide", {"draft": 0, "reviewer": a, "action": rng.choice(("approve", "approve-with-edits"))}
+    )
+    lead = rng.choice(LEADING_KINDS)
+    incidents = [Op("incidents", {"person": a, "count": 6}), Op("incidents", {"person": b, "count": 6})]
+    if aim == "dependent":
+        return [
+            Op(
+                "decide",
+                {"draft": 0, "reviewer": hero, "action": rng.choice(("approve", "approve-with-edits"))},
+            ),
+            Op("practice", {"person": a, "kind": lead, "outcome": "success", "confirmed_by": b}),
+            *incidents,
+        ]
+    if aim == "documented-unpractised":
+        return [
+            approve,
+            Op("practice", {"person": b, "kind": "shadowed", "outcome": "success", "confirmed_by": c}),
+        ]
+    first = Op("practice", {"person": a, "kind": lead, "outcome": "success", "confirmed_by": b})
+    if aim == "narrowing":
+        return [approve, first, *incidents]
+    second = Op(
+        "practice", {"person": b, "kind": rng.choice(LEADING_KINDS), "outcome": "success", "confirmed_by": c}
+    )
+    return [approve, first, second, *incidents]
 
 
-def random_ops(rng: random.Random, length: int) -> list[Op]:
-    """A sequence starting with a draft: a legitimate path with noise and attacks mixed in, or all random."""
+AIMS = ("independent", "narrowing", "independent", "documented-unpractised", "independent", "dependent")
+"""What the sequences of a run aim at, in turn: every verdict, independent in half of them."""
+
+
+def random_ops(rng: random.Random, length: int, aim: str | None = None) -> list[Op]:
+    """A sequence starting with a draft: a path toward ``aim`` (a verdict) with noise and attacks mixed in,
+    or, without an aim, all random steps."""
     ops = [Op("draft", {"kind": rng.choice(MATERIAL_KINDS)})]
-    if rng.random() < LEGIT_PATH_SHARE:
-        path = _legit_path(rng)
-        noise = [_noise(rng) for _ in range(max(length - 1 - len(path), 0))]
-        body: list[Op] = []
-        while path or noise:
-            take_path = path and (not noise or rng.random() < len(path) / (len(path) + len(noise)))
-            body.append(path.pop(0) if take_path else noise.pop(0))
-        return ops + body
-    return ops + [_noise(rng) for _ in range(length - 1)]
+    if aim is None:
+        return ops + [_noise(rng) for _ in range(length - 1)]
+    path = _path(rng, aim)
+    noise = [_noise(rng) for _ in range(max(length - 1 - len(path), 0))]
+    body: list[Op] = []
+    while path or noise:
+        take_path = path and (not noise or rng.random() < len(path) / (len(path) + len(noise)))
+        body.append(path.pop(0) if take_path else noise.pop(0))
+    return ops + body
 
 
 def _add_incidents(ws: Any, scope: str, person: str, count: int, start: int) -> None:
@@ -332,7 +349,7 @@ def score(
     disagreements: list[str] = []
     started = time.perf_counter()
     for i in range(sequences):
-        ops = random_ops(rng, length)
+        ops = random_ops(rng, length, AIMS[i % len(AIMS)])
         ws = new_workspace(root, f"rules-{i}", data, embedder)
         verdict, violations, expected = run_sequence(ws, data, ops)
         verdicts[verdict] += 1

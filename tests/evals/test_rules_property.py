@@ -19,7 +19,7 @@ from evals.scorers import drafting, rules
 EXAMPLES = int(os.environ.get("UNDERSTUDY_RULES_EXAMPLES", "6"))
 """Sequences hypothesis tries per run (each builds a real workspace: SQLite, Chroma, offline drafts)."""
 
-SPREAD_SEQUENCES = 8
+SPREAD_SEQUENCES = 6
 """Sequences drawn from the generator to check it reaches every verdict."""
 
 LENGTH = 12
@@ -31,9 +31,9 @@ DATA = drafting.load_dataset(DATASETS)
 @settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
-@given(st.integers(0, 2**32 - 1))
-def test_no_sequence_gets_a_verdict_above_what_counts(seed):
-    ops = rules.random_ops(random.Random(seed), LENGTH)
+@given(st.integers(0, 2**32 - 1), st.sampled_from((*rules.AIMS, None)))
+def test_no_sequence_gets_a_verdict_above_what_counts(seed, aim):
+    ops = rules.random_ops(random.Random(seed), LENGTH, aim)
     with tempfile.TemporaryDirectory() as tmp:
         ws = rules.new_workspace(Path(tmp), "ws", DATA, HashEmbedder())
         verdict, violations, _ = rules.run_sequence(ws, DATA, ops)
@@ -47,11 +47,12 @@ def test_the_generated_sequences_reach_every_verdict(tmp_path):
     expected: Counter[str] = Counter()
     for i in range(SPREAD_SEQUENCES):
         ws = rules.new_workspace(tmp_path, f"ws{i}", DATA, HashEmbedder())
-        verdict, violations, oracle = rules.run_sequence(ws, DATA, rules.random_ops(rng, LENGTH))
+        ops = rules.random_ops(rng, LENGTH, rules.AIMS[i % len(rules.AIMS)])
+        verdict, violations, oracle = rules.run_sequence(ws, DATA, ops)
         assert violations == [], violations
         verdicts[verdict] += 1
         expected[oracle] += 1
-    assert set(expected) == set(rules.VERDICTS), expected
+    assert set(expected) == set(rules.VERDICTS) and set(verdicts) == set(rules.VERDICTS), (expected, verdicts)
     assert verdicts["independent"] >= SPREAD_SEQUENCES / 4, verdicts
 
 
