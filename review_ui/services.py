@@ -11,9 +11,9 @@ import importlib
 from datetime import date, datetime
 from typing import Any
 
-from agent.ledger import independence as ledger_independence
 from agent.ledger import queries, rules
 from agent.ledger import service as ledger
+from agent.ledger.independence import independence as check_independence
 from agent.review import DECIDABLE
 
 PAGE_SIZE = 50
@@ -222,7 +222,7 @@ def practice_history(ws: Any, person: str | None = None, scope: str | None = Non
 
 def independence(ws: Any, scope: str | None = None) -> list[dict[str, Any]]:
     """The independence verdict of each scope with its reasons."""
-    return plain(ledger_independence.independence(ws, scope=scope))["scopes"]
+    return plain(check_independence(ws, scope=scope))["scopes"]
 
 
 # ------------------------------------------------------------------------------------- audit
