@@ -20,9 +20,28 @@ FORMAT_VERSION = 1
 
 def _tables() -> list[Any]:
     """The ledger tables, parents first."""
-    from agent.ledger.models import AuditEntry, DecisionRow, Draft, DraftVersion, PracticeEntry, Publication
+    from agent.ledger.models import (
+        AuditEntry,
+        DecisionRow,
+        DistinctPeople,
+        Draft,
+        DraftVersion,
+        PracticeEntry,
+        Publication,
+        ReviewerAccount,
+    )
 
-    return [m.__table__ for m in (Draft, DraftVersion, DecisionRow, Publication, PracticeEntry, AuditEntry)]
+    models = (
+        Draft,
+        DraftVersion,
+        DecisionRow,
+        Publication,
+        PracticeEntry,
+        AuditEntry,
+        DistinctPeople,
+        ReviewerAccount,
+    )
+    return [m.__table__ for m in models]
 
 
 def _encode(value: Any) -> Any:

@@ -28,8 +28,17 @@ drafts_app = typer.Typer(help="Headless review of drafts (same rules as the UI).
 practice_app = typer.Typer(
     help="The practice ledger: log live practice, confirm others' entries.", no_args_is_help=True
 )
+accounts_app = typer.Typer(
+    help="Reviewer accounts: create (an admin's act, except the first), issue a script token, list.",
+    no_args_is_help=True,
+)
+people_app = typer.Typer(
+    help="Settle who is who: record that two look-alike people are different.", no_args_is_help=True
+)
 app.add_typer(drafts_app, name="drafts")
 app.add_typer(practice_app, name="practice")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(people_app, name="people")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NEW = 0, 1, 2, 3
 
@@ -96,6 +105,63 @@ def parse_date(value: str | None, option: str) -> Any:
     except ValueError:
         fail(f"{option} {value!r} is not a date; use YYYY-MM-DD or an ISO date-time", EXIT_USAGE)
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+UNAUTHENTICATED_WARNING = (
+    "warning: this workspace has no reviewer accounts, so {who} is not authenticated: anyone can type any "
+    "name (create the first account with `understudy accounts add ALIAS`)"
+)
+"""Said on stderr with every decision and confirmation of a workspace without accounts."""
+
+
+class Actor:
+    """Who acts on the ledger from the command line, and how that is known."""
+
+    def __init__(self, person: str | None, channel: str, authenticated: bool) -> None:
+        self.person = person
+        self.channel = channel
+        self.authenticated = authenticated
+
+    def flags(self) -> dict[str, Any]:
+        return {"authenticated": self.authenticated, "channel": self.channel}
+
+
+def authenticated_actor(ws: Any, claimed: str | None, option: str) -> Actor:
+    """The reviewer acting: without accounts, the name given (with a warning); with accounts, only
+    the one proven by ``UNDERSTUDY_REVIEWER_TOKEN`` or a password prompt, and ``option`` must name them."""
+    import getpass
+
+    from agent.ledger import accounts
+    from agent.ledger.rules import RULE_AUTHENTICATED
+    from agent.ledger.service import _resolve
+
+    if not accounts.has_accounts(ws):
+        typer.echo("understudy: " + UNAUTHENTICATED_WARNING.format(who=f"{option} {claimed}"), err=True)
+        return Actor(claimed, "cli", False)
+    token = ws.settings.reviewer_token
+    if token:
+        identity = accounts.authenticate_token(ws, token)
+        if identity is None:
+            fail(f"UNDERSTUDY_REVIEWER_TOKEN matches no reviewer account (rule: {RULE_AUTHENTICATED})")
+        channel = "token"
+    else:
+        if not claimed:
+            fail(
+                f"{option} is needed to know whose password to ask for (rule: {RULE_AUTHENTICATED})",
+                EXIT_USAGE,
+            )
+        identity = accounts.authenticate(
+            ws, claimed, getpass.getpass(f"Password for {claimed}: "), channel="cli"
+        )
+        if identity is None:
+            fail(f"{claimed}: no reviewer account with that password (rule: {RULE_AUTHENTICATED})")
+        channel = "cli"
+    if claimed and _resolve(ws, claimed) != identity.person_id:
+        fail(
+            f"{option} {claimed} is not the authenticated reviewer {identity.person_id}; "
+            f"decide and confirm only as yourself (rule: {RULE_AUTHENTICATED})"
+        )
+    return Actor(identity.person_id, channel, True)
 
 
 # ---------------------------------------------------------------------------- ingest
@@ -363,8 +429,8 @@ def drafts_decide(
     """Decide on a draft: approve, approve with edits, request changes, or reject."""
     from pydantic import ValidationError
 
-    from agent.drafting import repair
-    from agent.ledger import Action, Decision, decide, get_draft
+    from agent.drafting import decide, repair
+    from agent.ledger import Action, Decision, get_draft
 
     chosen = [
         a
@@ -389,14 +455,15 @@ def drafts_decide(
     except ValidationError as exc:
         fail(exc.errors()[0]["msg"], EXIT_USAGE)
     ws = workspace()
+    actor = authenticated_actor(ws, reviewer, "--reviewer")
     repair(ws)
     try:
         version = get_draft(ws, draft_id).version
     except KeyError:
         fail(f"no draft {draft_id!r}")
-    result = decide(ws, draft_id, reviewer, decision, version)
+    result = decide(ws, draft_id, actor.person or reviewer, decision, version, channel=actor.channel)
     if as_json:
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), **actor.flags()})
     else:
         typer.echo(f"{result.outcome}: {draft_id} is {result.status} — {result.message}")
     if result.outcome != "ok":
@@ -420,8 +487,10 @@ def practice_log(
     """Log live practice."""
     from agent.ledger import log_practice
 
+    ws = workspace()
+    actor = authenticated_actor(ws, confirmed_by, "--confirmed-by") if confirmed_by else None
     result = log_practice(
-        workspace(),
+        ws,
         person=person,
         scope=scope,
         kind=kind,
@@ -429,10 +498,14 @@ def practice_log(
         artifact=artifact,
         date=parse_date(date, "--date"),
         notes=notes,
-        confirmed_by=confirmed_by,
+        confirmed_by=actor.person if actor else None,
+        logged_by=actor.person if actor and actor.authenticated else None,
+        channel=actor.channel if actor else "cli",
     )
     if as_json and result.outcome == "ok":
-        emit_json(result.to_json())
+        emit_json(
+            {**result.to_json(), **(actor.flags() if actor else {"authenticated": False, "channel": "cli"})}
+        )
     elif result.outcome == "ok":
         typer.echo(f"practice {result.id}: {result.message}")
     if result.outcome != "ok":
@@ -450,13 +523,123 @@ def practice_confirm(
 
     if not entry_id.isdigit():
         fail(f"practice entry id {entry_id!r} is not a number", EXIT_USAGE)
-    result = confirm_practice(workspace(), int(entry_id), by)
+    ws = workspace()
+    actor = authenticated_actor(ws, by, "--by")
+    result = confirm_practice(ws, int(entry_id), actor.person or by, channel=actor.channel)
     if as_json and result.outcome == "ok":
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), **actor.flags()})
     elif result.outcome == "ok":
         typer.echo(f"practice {result.id}: {result.message}")
     if result.outcome != "ok":
         fail(f"refused: {result.message} (rule: {result.rule})")
+
+
+@accounts_app.command("add")
+def accounts_add(
+    alias: Annotated[str, typer.Argument(metavar="ALIAS", help="Any alias of the person.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Make the account an admin.")] = False,
+    by: Annotated[
+        str | None, typer.Option("--as", help="The admin making it (not needed for the first account).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create or reset a reviewer account (audited; an admin's act, except the first account)."""
+    import getpass
+
+    from agent.ledger import accounts
+
+    ws = workspace()
+    identity = None
+    if accounts.has_accounts(ws):
+        actor = authenticated_actor(ws, by, "--as")
+        identity = _admin_identity(ws, actor.person)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"New password for {alias}: ")
+        if getpass.getpass("Again: ") != password:
+            fail("the passwords differ")
+    try:
+        person_id = accounts.create_account(ws, alias, password, by=identity, is_admin=admin, channel="cli")
+    except accounts.AccountError as exc:
+        fail(f"{exc}" + (f" (rule: {exc.rule})" if exc.rule else ""))
+    if as_json:
+        emit_json({"person": person_id, "admin": admin or identity is None})
+    else:
+        typer.echo(person_id)
+
+
+def _admin_identity(ws: Any, person_id: str | None) -> Any:
+    """The account identity of an authenticated person (with whether they are an admin)."""
+    from agent.ledger.accounts import Identity
+    from agent.ledger.models import ReviewerAccount
+
+    with ws.session() as s:
+        account = s.get(ReviewerAccount, person_id) if person_id else None
+        return (
+            Identity(person_id, person_id, "cli", bool(account.is_admin)) if account and person_id else None
+        )
+
+
+@accounts_app.command("token")
+def accounts_token(
+    alias: Annotated[
+        str, typer.Argument(metavar="ALIAS", help="Whose token (yourself, or anyone as an admin).")
+    ],
+    by: Annotated[str | None, typer.Option("--as", help="Who asks (default: ALIAS).")] = None,
+) -> None:
+    """Issue a new script token (use it as UNDERSTUDY_REVIEWER_TOKEN); the old one stops working."""
+    from agent.ledger import accounts
+
+    ws = workspace()
+    if not accounts.has_accounts(ws):
+        fail("this workspace has no reviewer accounts yet: `understudy accounts add ALIAS` first")
+    actor = authenticated_actor(ws, by or alias, "--as")
+    try:
+        token = accounts.issue_token(ws, alias, _admin_identity(ws, actor.person), channel=actor.channel)
+    except accounts.AccountError as exc:
+        fail(str(exc))
+    typer.echo(token)
+
+
+@accounts_app.command("list")
+def accounts_list(as_json: JsonOpt = False) -> None:
+    """People who have a reviewer account."""
+    from agent.ledger import accounts
+
+    ids = accounts.reviewers(workspace())
+    if as_json:
+        emit_json({"reviewers": ids})
+    else:
+        for pid in ids:
+            typer.echo(pid)
+
+
+@people_app.command("distinct")
+def people_distinct(
+    a: Annotated[str, typer.Argument(metavar="A")],
+    b: Annotated[str, typer.Argument(metavar="B")],
+    by: Annotated[str, typer.Option("--by", help="Who settles it (neither of the two, and not the hero).")],
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record that A and B are different people (settles a suspected hero identity)."""
+    from agent.ledger import LedgerRefusal, record_distinct
+
+    ws = workspace()
+    actor = authenticated_actor(ws, by, "--by")
+    try:
+        row = record_distinct(ws, a, b, actor.person or by, note)
+    except LedgerRefusal as exc:
+        fail(f"refused: {exc.message} (rule: {exc.rule})")
+    data = {"person_a": row.person_a, "person_b": row.person_b, "decided_by": row.decided_by, **actor.flags()}
+    if as_json:
+        emit_json(data)
+    else:
+        typer.echo(f"recorded: {row.person_a} and {row.person_b} are different people (by {row.decided_by})")
 
 
 @app.command()

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8501", description="Link to the review queue in reports."
     )
     offline: bool = Field(default=False, description="Force the offline drafter even when a key is set.")
+    reviewer_token: str | None = Field(
+        default=None,
+        description="A reviewer's personal token: the CLI decides and confirms as that reviewer (for scripts).",
+    )
 
     @cached_property
     def home_path(self) -> Path:

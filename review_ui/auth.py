@@ -1,7 +1,5 @@
-"""Reviewer accounts and sign-in: bcrypt-hashed passwords kept in the workspace, or OpenID Connect.
+"""Sign-in for the review UI: reviewer accounts (kept in the database by :mod:`agent.ledger.accounts`) or OpenID Connect.
 
-Accounts live in ``<workspace>/reviewers.json`` (owner-only permissions), one per person:
-``{"version": 1, "accounts": {"<person id>": {"hash": "<bcrypt>", "created_at": "..."}}}``.
 A reviewer signs in with any alias of their person (email, handle, name) and their password.
 When ``[auth]`` is configured in Streamlit's ``secrets.toml``, ``st.login`` (OpenID Connect) is
 offered too and the provider's e-mail is resolved to a person the same way.
@@ -9,34 +7,21 @@ offered too and the provider's e-mail is resolved to a person the same way.
 The signed-in identity lives only in session state under :data:`IDENTITY_KEY`; no widget uses that
 key and nothing reads query parameters for it, so neither a form nor a URL can claim an identity.
 
-Create an account without the ``understudy`` command::
+Create an account without the ``understudy`` command (the first account of a workspace needs no admin)::
 
-    python -m review_ui.auth add-reviewer ALIAS [--home DIR]   # asks for the password
+    python -m review_ui.auth add-reviewer ALIAS [--as ADMIN] [--home DIR]   # asks for the passwords
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import json
-import os
 import sys
-import tempfile
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import bcrypt
-
-ACCOUNTS_FILE = "reviewers.json"
-"""Name of the accounts file inside the workspace folder."""
-
-MIN_PASSWORD_LENGTH = 10
-"""Shortest password accepted (NIST SP 800-63B asks for at least 8; we ask a little more)."""
-
-BCRYPT_ROUNDS = 12
-"""bcrypt cost factor: the library's default, about a quarter second per check on a laptop."""
+from agent.ledger import accounts
+from agent.ledger.accounts import MIN_PASSWORD_LENGTH, AccountError, Identity
 
 IDENTITY_KEY = "_understudy_identity"
 """Session-state key of the signed-in person id; only this module writes it."""
@@ -44,48 +29,7 @@ IDENTITY_KEY = "_understudy_identity"
 METHOD_KEY = "_understudy_identity_method"
 """Session-state key saying how the identity was established (password or oidc)."""
 
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(4))
-"""Checked against when a login is unknown, so unknown and wrong answers take similar time."""
-
-
-class AccountError(ValueError):
-    """An account could not be created (unknown person, weak password)."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    """A signed-in reviewer: their person id, display name and how they signed in."""
-
-    person_id: str
-    name: str
-    method: str
-
-
-def accounts_path(ws: Any) -> Path:
-    """Where the workspace keeps its reviewer accounts."""
-    return Path(ws.home) / ACCOUNTS_FILE
-
-
-def _load(ws: Any) -> dict[str, Any]:
-    path = accounts_path(ws)
-    if not path.exists():
-        return {"version": 1, "accounts": {}}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data.setdefault("accounts", {})
-    return data
-
-
-def _save(ws: Any, data: dict[str, Any]) -> None:
-    path = accounts_path(ws)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".reviewers.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+__all__ = ["MIN_PASSWORD_LENGTH", "AccountError", "Identity"]
 
 
 def resolve(ws: Any, alias: str) -> str | None:
@@ -105,51 +49,27 @@ def person_name(ws: Any, person_id: str) -> str:
         return person.name if person is not None and person.name else person_id
 
 
-def add_reviewer(ws: Any, person_alias: str, password: str) -> str:
-    """Create or reset the reviewer account of the person named by ``person_alias``; return their id."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password.encode("utf-8")) > 72:
-        raise AccountError("a password may have at most 72 bytes (bcrypt's limit)")
-    person_id = resolve(ws, person_alias)
-    if person_id is None:
-        raise AccountError(
-            f"{person_alias!r} is not a known person (or names more than one) in this workspace"
-        )
-    data = _load(ws)
-    data["accounts"][person_id] = {
-        "hash": bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(BCRYPT_ROUNDS)).decode("ascii"),
-        "created_at": datetime.now(UTC).isoformat(),
-    }
-    _save(ws, data)
-    return person_id
+def add_reviewer(
+    ws: Any, person_alias: str, password: str, by: Identity | None = None, is_admin: bool = False
+) -> str:
+    """Create or reset a reviewer account (by an admin, except the workspace's first); return the person id."""
+    return accounts.create_account(ws, person_alias, password, by=by, is_admin=is_admin, channel="ui")
 
 
-def remove_reviewer(ws: Any, person_alias: str) -> bool:
-    """Delete a reviewer account; True when one existed."""
-    person_id = resolve(ws, person_alias) or person_alias
-    data = _load(ws)
-    existed = data["accounts"].pop(person_id, None) is not None
-    if existed:
-        _save(ws, data)
-    return existed
+def remove_reviewer(ws: Any, person_alias: str, by: Identity) -> bool:
+    """Delete a reviewer account (an admin's act); True when one existed."""
+    return accounts.remove_account(ws, person_alias, by, channel="ui")
 
 
 def reviewers(ws: Any) -> list[str]:
     """Person ids that have a reviewer account."""
-    return sorted(_load(ws)["accounts"])
+    return accounts.reviewers(ws)
 
 
 def verify(ws: Any, login: str, password: str) -> str | None:
     """The person id when ``login`` (any alias) and ``password`` match an account, else None."""
-    person_id = resolve(ws, login) if login.strip() else None
-    account = _load(ws)["accounts"].get(person_id) if person_id else None
-    hashed = account["hash"].encode("ascii") if account else _DUMMY_HASH
-    try:
-        ok = bcrypt.checkpw(password.encode("utf-8")[:72], hashed)
-    except ValueError:
-        ok = False
-    return person_id if ok and account else None
+    identity = accounts.authenticate(ws, login, password, channel="ui")
+    return identity.person_id if identity is not None else None
 
 
 def oidc_configured(secrets: Any) -> bool:
@@ -236,12 +156,28 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add-reviewer", help="Create or reset an account (asks for the password).")
     add.add_argument("alias", help="Any alias of the person.")
-    add.add_argument("--password-stdin", action="store_true", help="Read the password from stdin.")
-    rm = sub.add_parser("remove-reviewer", help="Delete an account.")
+    add.add_argument("--as", dest="admin", help="The admin making it (not needed for the first account).")
+    add.add_argument("--admin", dest="make_admin", action="store_true", help="Make the account an admin.")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="Read the new password from stdin (then the admin's password, on the next line).",
+    )
+    rm = sub.add_parser("remove-reviewer", help="Delete an account (asks for the admin's password).")
     rm.add_argument("alias")
+    rm.add_argument("--as", dest="admin", required=True, help="The admin removing it.")
     sub.add_parser("list", help="List the people who have an account.")
     args = parser.parse_args(argv)
     ws = Workspace.open(args.home)
+
+    def admin_identity(stdin: bool) -> Identity | None:
+        if not args.admin:
+            return None
+        secret = (
+            sys.stdin.readline().rstrip("\n") if stdin else getpass.getpass(f"Password of {args.admin}: ")
+        )
+        return accounts.authenticate(ws, args.admin, secret, channel="cli")
+
     if args.command == "add-reviewer":
         if args.password_stdin:
             password = sys.stdin.readline().rstrip("\n")
@@ -250,14 +186,29 @@ def main(argv: list[str] | None = None) -> int:
             if getpass.getpass("Again: ") != password:
                 print("review_ui.auth: the passwords differ", file=sys.stderr)
                 return 1
+        by = admin_identity(args.password_stdin)
+        if args.admin and by is None:
+            print(f"review_ui.auth: wrong password for {args.admin}", file=sys.stderr)
+            return 1
         try:
-            person_id = add_reviewer(ws, args.alias, password)
+            person_id = accounts.create_account(
+                ws, args.alias, password, by=by, is_admin=args.make_admin, channel="cli"
+            )
         except AccountError as exc:
             print(f"review_ui.auth: {exc}", file=sys.stderr)
             return 1
         print(person_id)
     elif args.command == "remove-reviewer":
-        if not remove_reviewer(ws, args.alias):
+        by = admin_identity(False)
+        if by is None:
+            print(f"review_ui.auth: wrong password for {args.admin}", file=sys.stderr)
+            return 1
+        try:
+            removed = accounts.remove_account(ws, args.alias, by, channel="cli")
+        except Exception as exc:  # noqa: BLE001 - a refusal names its rule
+            print(f"review_ui.auth: {exc}", file=sys.stderr)
+            return 1
+        if not removed:
             print(f"review_ui.auth: {args.alias!r} has no account", file=sys.stderr)
             return 1
     else:

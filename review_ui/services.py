@@ -11,20 +11,28 @@ import importlib
 from datetime import date, datetime
 from typing import Any
 
+from agent.ledger import queries, rules
+from agent.ledger import service as ledger
+from agent.ledger.independence import independence as check_independence
+from agent.review import DECIDABLE
+
 PAGE_SIZE = 50
 """Drafts per queue page: enough to scan, small enough that 10,000 drafts never load at once."""
 
-ACTIONS = ("approve", "approve-with-edits", "request-changes", "reject")
+ACTIONS = rules.ACTIONS
 """Decisions a reviewer can take (DESIGN.md "Review gates and what counts")."""
 
 AUDIT_LIMIT = 5000
 """Audit rows the Audit page loads (newest first); exports beyond that belong to the CLI."""
 
-PRACTICE_KINDS = ("shadowed", "led-with-support", "led-alone", "drill", "game-day")
-"""Kinds of live practice (DESIGN.md "Command-line contract")."""
+PRACTICE_KINDS = rules.PRACTICE_KINDS
+"""Kinds of live practice (the ledger's vocabulary)."""
 
-PRACTICE_OUTCOMES = ("success", "partial", "failed")
-"""Outcomes of a practice entry."""
+PRACTICE_OUTCOMES = rules.OUTCOMES
+"""Outcomes of a practice entry (the ledger's vocabulary)."""
+
+UI_CHANNEL = "ui"
+"""The channel every decision and practice entry made here is recorded with."""
 
 
 class Unavailable(RuntimeError):
@@ -52,14 +60,6 @@ def _fn(module: str, name: str) -> Any:
     if fn is None:
         raise Unavailable(f"{module}.{name} is not available in this installation")
     return fn
-
-
-def _ledger(name: str) -> Any:
-    """A function of the ledger's public API (``agent.ledger``, else its ``service`` module)."""
-    try:
-        return _fn("agent.ledger", name)
-    except Unavailable:
-        return _fn("agent.ledger.service", name)
 
 
 def plain(obj: Any) -> Any:
@@ -102,16 +102,7 @@ def label(names: dict[str, str], person_id: str | None) -> str:
 
 def draft_facets(ws: Any) -> dict[str, list[str]]:
     """The scopes, kinds and statuses that drafts in the ledger have (for the queue's filters)."""
-    from sqlalchemy import select
-
-    from agent.ledger.models import Draft
-
-    with ws.session() as session:
-        return {
-            "scope": sorted(s for (s,) in session.execute(select(Draft.scope).distinct()).all()),
-            "kind": sorted(k for (k,) in session.execute(select(Draft.kind).distinct()).all()),
-            "status": sorted(s for (s,) in session.execute(select(Draft.status).distinct()).all()),
-        }
+    return queries.draft_facets(ws)
 
 
 def scope_risks(ws: Any) -> dict[str, float]:
@@ -132,67 +123,17 @@ def draft_page(
     page_size: int = PAGE_SIZE,
     risks: dict[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of the review queue and the total count: riskiest scope first when ``risks`` is given.
-
-    The ledger's ``list_drafts`` pages newest first; ordering by the map's risk needs the scope's
-    risk inside the SQL ``ORDER BY`` (so a page never loads more than ``page_size`` drafts).
-    """
+    """One page of the review queue and the total count: riskiest scope first when ``risks`` is given."""
     offset = max(page - 1, 0) * page_size
-    if not risks:
-        rows, total = _ledger("list_drafts")(
-            ws, status=status, scope=scope, kind=kind, limit=page_size, offset=offset
-        )
-        return [plain(r) for r in rows], int(total)
-    from sqlalchemy import case, func, select
-
-    from agent.ledger.models import Draft
-
-    where = [
-        c
-        for c in (
-            Draft.status == status if status else None,
-            Draft.scope == scope if scope else None,
-            Draft.kind == kind if kind else None,
-        )
-        if c is not None
-    ]
-    risk = case(risks, value=Draft.scope, else_=0.0)
-    with ws.session() as session:
-        total = session.scalar(select(func.count()).select_from(Draft).where(*where)) or 0
-        drafts = (
-            session.execute(
-                select(Draft)
-                .where(*where)
-                .order_by(risk.desc(), Draft.created_at.desc(), Draft.id)
-                .limit(page_size)
-                .offset(offset)
-            )
-            .scalars()
-            .all()
-        )
-        rows = [
-            {
-                "id": d.id,
-                "kind": d.kind,
-                "scope": d.scope,
-                "status": d.status,
-                "risk": round(risks.get(d.scope, 0.0), 3),
-                "hero": d.hero,
-                "flags": d.flag_count,
-                "citations": d.citation_count,
-                "version": d.version,
-                "created_at": d.created_at,
-            }
-            for d in drafts
-        ]
-    return rows, int(total)
+    return queries.list_drafts(
+        ws, status=status, scope=scope, kind=kind, limit=page_size, offset=offset, risks=risks or None
+    )
 
 
 def draft(ws: Any, draft_id: str) -> dict[str, Any] | None:
     """Everything a reviewer sees of one draft, or None when there is no such draft."""
-    get_draft = _ledger("get_draft")
     try:
-        view = get_draft(ws, draft_id)
+        view = queries.get_draft(ws, draft_id)
     except (KeyError, LookupError):
         return None
     return plain(view) if view is not None else None
@@ -219,37 +160,25 @@ def decide(
     except ValidationError as exc:
         msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
         return {"outcome": "refused", "draft_id": draft_id, "message": msg, "rule": msg}
-    result = _ledger("decide")(ws, draft_id, reviewer_person_id, decision, expected_version)
+    from agent.drafting import decide as decide_and_advance
+
+    result = decide_and_advance(
+        ws, draft_id, reviewer_person_id, decision, expected_version, channel=UI_CHANNEL
+    )
     return plain(result)
 
 
-def _decidable() -> tuple[str, ...]:
-    try:
-        from agent.review import DECIDABLE
-
-        return tuple(s.value for s in DECIDABLE)
-    except ImportError:  # pragma: no cover
-        return ("pending",)
-
-
-DECIDABLE_STATUSES = _decidable()
+DECIDABLE_STATUSES = tuple(st.value for st in DECIDABLE)
 """Draft statuses in which the ledger takes a decision (from agent.review)."""
 
 
 def approved_artifacts(ws: Any, scope: str | None = None) -> list[dict[str, Any]]:
     """Approved drafts that practice may be logged against (the kinds the ledger accepts)."""
-    kinds = _practice_artifact_kinds()
     out: list[dict[str, Any]] = []
-    for kind in kinds:
-        rows, _ = _ledger("list_drafts")(ws, status="approved", scope=scope, kind=kind, limit=500, offset=0)
-        out.extend(plain(r) for r in rows)
+    for kind in rules.PRACTICE_ARTIFACT_KINDS:
+        rows, _ = queries.list_drafts(ws, status="approved", scope=scope, kind=kind, limit=500, offset=0)
+        out.extend(rows)
     return out
-
-
-def _practice_artifact_kinds() -> tuple[str, ...]:
-    return tuple(
-        getattr(_module("agent.drafting.artifacts"), "PRACTICE_ARTIFACT_KINDS", ("knowledge-pack", "runbook"))
-    )
 
 
 # ---------------------------------------------------------------------------------- practice
@@ -266,7 +195,7 @@ def log_practice(
     notes: str | None = None,
 ) -> dict[str, Any]:
     """Log live practice by the signed-in person (who is also the one logging it)."""
-    result = _ledger("log_practice")(
+    result = ledger.log_practice(
         ws,
         person=person_id,
         scope=scope,
@@ -276,37 +205,36 @@ def log_practice(
         date=on,
         notes=notes or None,
         logged_by=person_id,
+        channel=UI_CHANNEL,
     )
     return plain(result)
 
 
 def confirm_practice(ws: Any, entry_id: int | str, by_person_id: str) -> dict[str, Any]:
     """Confirm another person's practice entry as the signed-in person."""
-    return plain(_ledger("confirm_practice")(ws, entry_id, by_person_id))
+    return plain(ledger.confirm_practice(ws, entry_id, by_person_id, channel=UI_CHANNEL))
 
 
 def practice_history(ws: Any, person: str | None = None, scope: str | None = None) -> list[dict[str, Any]]:
     """Practice entries, newest first, optionally for one person and/or scope."""
-    return [plain(r) for r in _ledger("practice_history")(ws, person=person, scope=scope)]
+    return queries.practice_history(ws, person=person, scope=scope)
 
 
 def independence(ws: Any, scope: str | None = None) -> list[dict[str, Any]]:
     """The independence verdict of each scope with its reasons."""
-    result = plain(_ledger("independence")(ws, scope=scope))
-    return result["scopes"] if isinstance(result, dict) and "scopes" in result else result
+    return plain(check_independence(ws, scope=scope))["scopes"]
 
 
 # ------------------------------------------------------------------------------------- audit
 
 
-AUDIT_FILTERS = ("actor", "action", "subject", "outcome")
+AUDIT_FILTERS = queries.AUDIT_FILTERS
 """Fields the ledger's audit log filters on."""
 
 
 def audit_log(ws: Any, **filters: Any) -> list[dict[str, Any]]:
     """Every decision and practice entry (newest first), filtered by the ledger on :data:`AUDIT_FILTERS`."""
-    rows = _ledger("audit_log")(ws, {k: v for k, v in filters.items() if v is not None}, limit=AUDIT_LIMIT)
-    return [plain(r) for r in rows]
+    return queries.audit_log(ws, {k: v for k, v in filters.items() if v is not None}, limit=AUDIT_LIMIT)
 
 
 REVIEW_OUTCOMES = ("approved_as_is", "approved_with_edits", "rejected", "changes_requested")
@@ -315,7 +243,7 @@ REVIEW_OUTCOMES = ("approved_as_is", "approved_with_edits", "rejected", "changes
 
 def review_stats(ws: Any) -> dict[str, Any]:
     """Counts of decisions by outcome, plus each one's share of all of them."""
-    stats = dict(plain(_ledger("review_stats")(ws)))
+    stats: dict[str, Any] = dict(queries.review_stats(ws))
     final = sum(int(stats.get(k, 0)) for k in REVIEW_OUTCOMES)
     for key in REVIEW_OUTCOMES:
         stats[f"{key}_share"] = (int(stats.get(key, 0)) / final) if final else None

@@ -7,9 +7,11 @@ Public API (stable; the UI and the Q&A engine call these):
   transfer-plan, rotation-plan, anti-heroics, drill.
 - ``advance(ws, draft_id)``: move one workflow as far as the ledger allows (any process).
 - ``repair(ws) -> list[str]``: finish workflows left behind by a crash (no duplicate publish).
+- ``decide(ws, draft_id, reviewer, decision, expected_version, drafter=None, channel="api")``: record a
+  review decision in the ledger, then advance the workflow (the drafter is injected).
 - ``KINDS``: the draft kinds.
 
-Reviewing, practice and the independence check live in :mod:`agent.ledger`.
+The rules of what counts, practice and the independence check live in :mod:`agent.ledger`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,21 @@ def advance(ws: Any, draft_id: str) -> str:
     return _advance(ws, draft_id)
 
 
+def decide(
+    ws: Any,
+    draft_id: str,
+    reviewer_person_id: str,
+    decision: Any,
+    expected_version: int,
+    drafter: Any | None = None,
+    channel: str = "api",
+) -> Any:
+    """Record a decision under the ledger's rules, then move the workflow on; returns the DecisionResult."""
+    from agent.drafting.decisions import decide as _decide
+
+    return _decide(ws, draft_id, reviewer_person_id, decision, expected_version, drafter, channel)
+
+
 def repair(ws: Any) -> list[str]:
     """Finish workflows the ledger says are behind; returns the draft ids touched."""
     from agent.drafting.graph import repair as _repair
@@ -42,4 +59,4 @@ def repair(ws: Any) -> list[str]:
     return _repair(ws)
 
 
-__all__ = ["KINDS", "advance", "repair", "start_drafts"]
+__all__ = ["KINDS", "advance", "decide", "repair", "start_drafts"]

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from typing import Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
@@ -30,7 +30,9 @@ from agent.drafting.drafters import Drafter, make_drafter
 from agent.drafting.evidence import gather
 from agent.drafting.grounding import check, injection_flags
 from agent.ledger.models import DecisionRow, Draft, DraftVersion
-from agent.ledger.service import audit, publish
+from agent.ledger.publish import publish
+from agent.ledger.rules import LedgerRefusal
+from agent.ledger.service import audit
 from agent.review import Action, ReviewRequest, ReviewResponse, Status, parse_review_response
 from ingest.db import utcnow
 
@@ -194,7 +196,8 @@ def build_graph(ws: Any, drafter: Drafter) -> StateGraph:
             flags=len(state.get("flags", [])),
         )
         response = parse_review_response(interrupt(request.model_dump(mode="json")))
-        if response.draft_id != state["draft_id"] or response.version != state["version"]:
+        edited = response.action is Action.APPROVE_WITH_EDITS and response.version == state["version"] + 1
+        if response.draft_id != state["draft_id"] or (response.version != state["version"] and not edited):
             raise ValueError(
                 f"review response for {response.draft_id} v{response.version} given to "
                 f"{state['draft_id']} v{state['version']}"
@@ -218,7 +221,8 @@ def build_graph(ws: Any, drafter: Drafter) -> StateGraph:
             assert d is not None
             d.graph_seq = max(d.graph_seq, review.seq)
             feedback = row.text if review.action is Action.REQUEST_CHANGES else state.get("feedback")
-        return {"consumed_seq": review.seq, "feedback": feedback}
+        # approve-with-edits made the reviewer's text the next version: the workflow goes on with it
+        return {"consumed_seq": review.seq, "feedback": feedback, "version": review.version}
 
     def route(state: DraftState) -> str:
         status = ReviewResponse.model_validate(state["review"]).status_after
@@ -230,7 +234,9 @@ def build_graph(ws: Any, drafter: Drafter) -> StateGraph:
         }[status]
 
     def publish_node(state: DraftState) -> dict[str, Any]:
-        publish(ws, state["draft_id"], state["version"])
+        # approved, but by someone who may be the hero now: nothing goes out
+        with suppress(LedgerRefusal):
+            publish(ws, state["draft_id"], state["version"])
         return {}
 
     g = StateGraph(DraftState)
@@ -308,7 +314,8 @@ def advance(ws: Any, draft_id: str, drafter: Drafter | None = None) -> str:
                 continue
             if not snap.next:
                 if status == Status.APPROVED.value and published != version:
-                    publish(ws, draft_id, version)
+                    with suppress(LedgerRefusal):  # its approval no longer counts: nothing goes out
+                        publish(ws, draft_id, version)
                 return status
             if snap.next == ("await_review",):
                 consumed = int(snap.values.get("consumed_seq", 0))

@@ -22,9 +22,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from agent.drafting import facts
-from agent.drafting.artifacts import PRACTICE_ARTIFACT_KINDS
+from agent.ledger import rules
 from agent.ledger.models import Draft, PracticeEntry
+from agent.ledger.rules import LEAD_KINDS, NARROWING_KINDS, PRACTICE_ARTIFACT_KINDS
 from agent.review import Status
+from ingest.db import Activity
 
 WINDOW_DAYS = 180
 """Practice older than this no longer shows current capability (the brief's default window)."""
@@ -38,11 +40,14 @@ MIN_INDEPENDENT_PEOPLE = 2
 HERO_SHARE_MAX = 0.5
 """The hero's share of recent incident work must fall below half (the bus-factor-1 line of DESIGN.md)."""
 
-LEAD_KINDS = ("led-alone", "drill", "game-day")
-"""Practice in which the person led without the hero: counts toward ``independent``."""
-
-NARROWING_KINDS = ("led-with-support", *LEAD_KINDS)
-"""Practice that counts toward ``narrowing`` (shadowing alone does not)."""
+__all__ = [
+    "LEAD_KINDS",
+    "NARROWING_KINDS",
+    "IndependenceResult",
+    "ScopeVerdict",
+    "check_scope",
+    "independence",
+]
 
 
 class ScopeVerdict(BaseModel):
@@ -90,38 +95,63 @@ def check_scope(
     """The verdict for one scope."""
     now = now or datetime.now(UTC)
     since = now - timedelta(days=window_days)
+    hero = rules.scope_hero(ws, scope)
+    reasons: list[str] = []
     with ws.session() as s:
-        approved = list(
+        recorded = list(
             s.execute(
                 select(Draft)
                 .where(Draft.scope == scope, Draft.status == Status.APPROVED.value)
                 .order_by(Draft.id)
             ).scalars()
         )
-        hero = next((d.hero for d in approved if d.hero), None)
+        approved = []
+        for d in recorded:
+            counting, notes = rules.approval_standing(s, d, hero)
+            reasons.extend(f"{d.kind} {d.id}: {n}" for n in notes)
+            if counting:
+                approved.append(d)
         material = [d for d in approved if d.kind in PRACTICE_ARTIFACT_KINDS]
         material_ids = {d.id for d in material}
-        entries = list(
-            s.execute(
-                select(PracticeEntry).where(
-                    PracticeEntry.scope == scope,
-                    PracticeEntry.confirmer.is_not(None),
-                    PracticeEntry.confirmer != PracticeEntry.person_id,
-                    PracticeEntry.date >= since,
-                    PracticeEntry.date <= now,
+        entries = []
+        for e in s.execute(
+            select(PracticeEntry).where(
+                PracticeEntry.scope == scope,
+                PracticeEntry.confirmer.is_not(None),
+                PracticeEntry.date >= since,
+                PracticeEntry.date <= now,
+            )
+        ).scalars():
+            if e.artifact_id not in material_ids:
+                continue
+            if link := rules.hero_link(s, e.person_id, hero):
+                reasons.append(f"practice {e.id} does not count: {link.message()}")
+                continue
+            if link := rules.identity_link(s, e.confirmer or "", e.person_id):
+                reasons.append(
+                    f"practice {e.id} is not confirmed by someone else: {link.message('the practitioner')}"
                 )
-            ).scalars()
+                continue
+            entries.append(e)
+        hero_ids = _hero_identities(s, scope, hero) if hero else []
+        practised = sorted({e.person_id for e in entries})
+        leads = _distinct_people(
+            s, {e.person_id for e in entries if e.kind in LEAD_KINDS and e.outcome == "success"}, reasons
         )
-    hero = hero or facts.hero_of(ws, scope)
-    entries = [e for e in entries if e.artifact_id in material_ids and e.person_id != hero]
-    reasons: list[str] = []
+        narrowing = _distinct_people(
+            s, {e.person_id for e in entries if e.kind in NARROWING_KINDS and e.outcome != "failed"}, []
+        )
     missing: list[str] = []
-    practised = sorted({e.person_id for e in entries})
-    leads = sorted({e.person_id for e in entries if e.kind in LEAD_KINDS and e.outcome == "success"})
-    narrowing = sorted({e.person_id for e in entries if e.kind in NARROWING_KINDS and e.outcome != "failed"})
     hero_share = None
     if hero:
-        hero_share = facts.incident_share(ws, scope, hero, now - timedelta(days=INCIDENT_WINDOW_DAYS), now)
+        start = now - timedelta(days=INCIDENT_WINDOW_DAYS)
+        shares = [facts.incident_share(ws, scope, pid, start, now) for pid in hero_ids]
+        known = [x for x in shares if x is not None]
+        hero_share = sum(known) if known else None
+        if len(hero_ids) > 1:
+            reasons.append(
+                f"the hero's share counts every identity that may be the hero: {', '.join(hero_ids)}"
+            )
     verdict_base: _VerdictBase = {
         "scope": scope,
         "hero": hero,
@@ -167,6 +197,24 @@ def check_scope(
         reasons.append(f"{len(leads)} people led without the hero: {', '.join(leads)}")
         return ScopeVerdict(verdict="independent", reasons=reasons, missing=missing, **verdict_base)
     return ScopeVerdict(verdict="narrowing", reasons=reasons, missing=missing, **verdict_base)
+
+
+def _distinct_people(s: Any, people: set[str], reasons: list[str]) -> list[str]:
+    """The people, counting identities that may be one person once."""
+    kept: list[str] = []
+    for pid in sorted(people):
+        link = next((lk for k in kept if (lk := rules.identity_link(s, pid, k)) is not None), None)
+        if link is not None:
+            reasons.append(f"{pid} counts once with {link.other}: {link.message('the same person as')}")
+            continue
+        kept.append(pid)
+    return kept
+
+
+def _hero_identities(s: Any, scope: str, hero: str) -> list[str]:
+    """The hero and every person active on the scope who may be the hero."""
+    active = [p for (p,) in s.execute(select(Activity.person_id).where(Activity.scope == scope).distinct())]
+    return [hero, *sorted(p for p in active if p != hero and rules.hero_link(s, p, hero) is not None)]
 
 
 def independence(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ingest.db import Base, UTCDateTime, utcnow
@@ -135,12 +135,39 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class ReviewerAccount(Base):
+    """A person's reviewer account: a bcrypt password hash, an optional script token hash, admin or not."""
+
+    __tablename__ = "reviewer_accounts"
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DistinctPeople(Base):
+    """A recorded decision that two people who look alike (name, email, suggestion) are different people."""
+
+    __tablename__ = "people_distinct"
+    __table_args__ = (UniqueConstraint("person_a", "person_b", name="uq_people_distinct"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_a: Mapped[str] = mapped_column(String(64))
+    person_b: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 for _table, _column in (
     (Draft.__table__, "hero"),
     (DecisionRow.__table__, "reviewer"),
     (PracticeEntry.__table__, "person_id"),
     (PracticeEntry.__table__, "confirmer"),
     (PracticeEntry.__table__, "logged_by"),
+    (DistinctPeople.__table__, "decided_by"),
 ):
     if (_table, _column) not in EXTRA_MERGE_TABLES:
         EXTRA_MERGE_TABLES.append((_table, _column))

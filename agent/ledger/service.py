@@ -1,50 +1,40 @@
-"""The rules of what counts, enforced here (never in the UI): review decisions, publishing, practice.
+"""The ledger's writes, each under the rules of :mod:`agent.ledger.rules`: decisions, practice, confirmations.
 
-Rules (each refusal names the rule that refused it):
-
-- RULE_NON_HERO_APPROVAL: a draft about a hero's scope counts as approved only once someone who is
-  not that hero approves; the hero's own approval leaves it "awaiting non-hero approval".
-- RULE_STALE_VERSION: every decision names the draft version it decides on; a decision on a stale or
-  already-decided version is a conflict, and it is recorded (no decision row is ever lost).
-- RULE_SELF_CONFIRM: practice counts only when another person confirms it.
-- RULE_APPROVED_ARTIFACT: practice is tied to an approved knowledge pack or runbook of its scope.
-- RULE_KNOWN_PERSON: reviewers, practitioners and confirmers are known people (any alias).
-
-Only these functions change decisions and practice; ingested text reaches none of them.
+Every refusal names the rule that refused it; every row records who, when and through which channel
+(``ui``, ``cli``, ``token`` or ``api``) and the OS user. Only these functions change decisions and
+practice; ingested text reaches none of them. Advancing a draft's workflow after a decision is not
+done here: that is :func:`agent.drafting.decide`.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import os
+import getpass
 import time
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
-from agent.drafting.artifacts import PRACTICE_ARTIFACT_KINDS
-from agent.ledger.models import AuditEntry, DecisionRow, Draft, DraftVersion, PracticeEntry, Publication
-from agent.review import DECIDABLE, Action, Decision, DecisionResult, Status
-from ingest.db import Person, utcnow
-
-RULE_NON_HERO_APPROVAL = "A draft about a hero's scope needs at least one approver who is not that hero; the hero alone never makes it count."
-RULE_STALE_VERSION = "A decision names the draft version it decides on; deciding on a stale or already-decided version is a conflict."
-RULE_SELF_CONFIRM = (
-    "Practice counts only when another person confirms it; nobody confirms their own practice."
+from agent.ledger import rules
+from agent.ledger.models import AuditEntry, DecisionRow, Draft, DraftVersion, PracticeEntry
+from agent.ledger.rules import (
+    OUTCOMES,
+    PRACTICE_ARTIFACT_KINDS,
+    PRACTICE_KINDS,
+    RULE_APPROVED_ARTIFACT,
+    RULE_HERO_IDENTITY,
+    RULE_KNOWN_PERSON,
+    RULE_NON_HERO_APPROVAL,
+    RULE_SELF_CONFIRM,
+    RULE_STALE_VERSION,
+    RULE_VALID_VALUES,
+    LedgerRefusal,
 )
-RULE_APPROVED_ARTIFACT = "Practice counts only toward the scope of an approved knowledge pack or runbook."
-RULE_KNOWN_PERSON = "Decisions and practice name a known person (any alias of someone in the workspace)."
-RULE_VALID_VALUES = "Practice kinds are shadowed, led-with-support, led-alone, drill, game-day; outcomes success, partial, failed."
-
-PRACTICE_KINDS = ("shadowed", "led-with-support", "led-alone", "drill", "game-day")
-"""Practice kinds of DESIGN.md."""
-
-OUTCOMES = ("success", "partial", "failed")
-"""Practice outcomes of DESIGN.md."""
+from agent.review import DECIDABLE, Action, Decision, DecisionResult, Status
+from ingest.db import utcnow
 
 LOCK_RETRIES = 20
 """Attempts at a ledger write when SQLite reports the database busy (concurrent reviewers)."""
@@ -52,14 +42,18 @@ LOCK_RETRIES = 20
 LOCK_RETRY_SECONDS = 0.05
 """Pause between those attempts."""
 
+EDIT_DRAFTER = "reviewer-edit"
+"""The ``drafter`` of a version a reviewer wrote (approve with edits)."""
 
-class LedgerRefusal(Exception):
-    """An action the rules refuse; ``rule`` is the rule's text."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
+STATUS_NOTES = {
+    Status.DRAFTING.value: "being drafted",
+    Status.PENDING.value: "pending review",
+    Status.AWAITING_NON_HERO.value: "awaiting non-hero approval: the hero approved; someone other than the hero must approve",
+    Status.CHANGES_REQUESTED.value: "changes requested: being redrafted",
+    Status.APPROVED.value: "approved",
+    Status.REJECTED.value: "rejected",
+}
+"""A sentence per status, shown to reviewers."""
 
 
 class PracticeResult(BaseModel):
@@ -77,49 +71,21 @@ class PracticeResult(BaseModel):
         return data
 
 
-class DraftView(BaseModel):
-    """Everything a reviewer needs to decide on a draft."""
-
-    id: str
-    kind: str
-    scope: str
-    hero: str | None
-    status: str
-    status_note: str
-    version: int
-    markdown: str
-    claims: list[dict[str, Any]] = Field(default_factory=list)
-    flags: list[dict[str, Any]] = Field(default_factory=list)
-    evidence: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    decisions: list[dict[str, Any]] = Field(default_factory=list)
-    drafter: dict[str, Any] = Field(default_factory=dict)
-    published: list[dict[str, Any]] = Field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-
-STATUS_NOTES = {
-    Status.DRAFTING.value: "being drafted",
-    Status.PENDING.value: "pending review",
-    Status.AWAITING_NON_HERO.value: "awaiting non-hero approval: the hero approved; someone other than the hero must approve",
-    Status.CHANGES_REQUESTED.value: "changes requested: being redrafted",
-    Status.APPROVED.value: "approved",
-    Status.REJECTED.value: "rejected",
-}
-"""A sentence per status, shown to reviewers."""
+def os_user() -> str | None:
+    """The operating-system account running this process."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
 
 
 def _resolve(ws: Any, alias: str | None) -> str | None:
     """The person id for any alias, or None."""
     if not alias:
         return None
+    from ingest.identity import resolve_person
+
     with ws.session() as s:
-        try:
-            from ingest.identity import resolve_person
-        except ImportError:  # pragma: no cover - identity is part of ingest
-            person = s.get(Person, alias)
-            return person.id if person else None
         return resolve_person(s, alias)
 
 
@@ -159,16 +125,73 @@ def _with_retries(fn: Any) -> Any:
 # ------------------------------------------------------------------------------------------ review
 
 
+def _edit_version(s: Any, draft_id: str, base: int, reviewer: str, edited: str) -> tuple[int, str]:
+    """Save a reviewer's edit of version ``base`` as the next version; (new version, diff from ``base``)."""
+    old = s.scalar(
+        select(DraftVersion).where(DraftVersion.draft_id == draft_id, DraftVersion.version == base)
+    )
+    current = old.markdown if old else ""
+    new_version = base + 1
+    diff = "".join(
+        difflib.unified_diff(
+            current.splitlines(keepends=True),
+            edited.splitlines(keepends=True),
+            fromfile=f"{draft_id}/v{base}",
+            tofile=f"{draft_id}/v{new_version}",
+        )
+    )
+    s.add(
+        DraftVersion(
+            draft_id=draft_id,
+            version=new_version,
+            artifact=old.artifact if old else {},
+            markdown=edited,
+            claims=old.claims if old else [],
+            flags=[
+                *(old.flags if old else []),
+                {
+                    "type": "reviewer-edit",
+                    "claim": None,
+                    "message": f"version {new_version} is {reviewer}'s edit of version {base}; "
+                    "its citations were not re-checked",
+                },
+            ],
+            evidence=old.evidence if old else {},
+            drafter=EDIT_DRAFTER,
+            model=reviewer,
+            prompt_id=old.prompt_id if old else "",
+            prompt_version=old.prompt_version if old else 0,
+            prompt_hash=old.prompt_hash if old else "",
+            feedback=None,
+        )
+    )
+    return new_version, diff
+
+
 def record_decision(
-    ws: Any, draft_id: str, reviewer_person_id: str, decision: Decision, expected_version: int
+    ws: Any,
+    draft_id: str,
+    reviewer_person_id: str,
+    decision: Decision,
+    expected_version: int,
+    channel: str = "api",
 ) -> DecisionResult:
-    """Record a decision under the rules (no workflow step). Conflicts are recorded too."""
+    """Record a decision under the rules (no workflow step). Conflicts are recorded too.
+
+    Approve-with-edits saves the edit as a new version and approves that version (not the old one);
+    an approval by anyone who is or may be the scope's hero now leaves it awaiting a non-hero.
+    """
     try:
         reviewer = resolve_or_refuse(ws, reviewer_person_id, "reviewer")
     except LedgerRefusal as r:
         return DecisionResult(
             outcome="refused", draft_id=draft_id, action=decision.action, message=r.message, rule=r.rule
         )
+    with ws.session() as s:
+        d = s.get(Draft, draft_id)
+        scope, recorded = (d.scope, d.hero) if d is not None else (None, None)
+    hero = rules.scope_hero(ws, scope, recorded) if scope else None
+    who = {"channel": channel, "os_user": os_user()}
 
     def attempt() -> DecisionResult:
         with ws.session() as s:
@@ -192,42 +215,41 @@ def record_decision(
             status_after = draft.status
             note = None
             diff = None
+            version = expected_version
             if conflict is None:
                 if decision.action in (Action.APPROVE, Action.APPROVE_WITH_EDITS):
-                    if draft.hero and reviewer == draft.hero:
+                    link = rules.hero_link(s, reviewer, hero)
+                    if link is not None:
                         status_after = Status.AWAITING_NON_HERO.value
-                        note = RULE_NON_HERO_APPROVAL
+                        note = RULE_NON_HERO_APPROVAL + " " + link.message() + "."
                     else:
                         status_after = Status.APPROVED.value
                 elif decision.action is Action.REQUEST_CHANGES:
                     status_after = Status.CHANGES_REQUESTED.value
                 else:
                     status_after = Status.REJECTED.value
+                values: dict[str, Any] = {
+                    "decision_seq": seen + 1,
+                    "status": status_after,
+                    "updated_at": utcnow(),
+                }
                 if decision.action is Action.APPROVE_WITH_EDITS:
-                    current = (
-                        s.scalar(
-                            select(DraftVersion.markdown).where(
-                                DraftVersion.draft_id == draft_id, DraftVersion.version == draft.version
-                            )
-                        )
-                        or ""
-                    )
-                    diff = "".join(
-                        difflib.unified_diff(
-                            current.splitlines(keepends=True),
-                            (decision.edited_markdown or "").splitlines(keepends=True),
-                            fromfile=f"{draft_id}/v{draft.version}",
-                            tofile=f"{draft_id}/v{draft.version}+edits",
-                        )
-                    )
+                    values["version"] = expected_version + 1
                 swapped = s.execute(
                     update(Draft)
-                    .where(Draft.id == draft_id, Draft.decision_seq == seen)
-                    .values(decision_seq=seen + 1, status=status_after, updated_at=utcnow())
+                    .where(
+                        Draft.id == draft_id, Draft.decision_seq == seen, Draft.version == expected_version
+                    )
+                    .values(**values)
                 ).rowcount
                 if swapped != 1:
                     conflict = f"another decision on draft {draft_id} landed first"
+                elif decision.action is Action.APPROVE_WITH_EDITS:
+                    version, diff = _edit_version(
+                        s, draft_id, expected_version, reviewer, decision.edited_markdown or ""
+                    )
             if conflict is not None:
+                s.rollback()
                 row = DecisionRow(
                     draft_id=draft_id,
                     version=expected_version,
@@ -241,7 +263,14 @@ def record_decision(
                 )
                 s.add(row)
                 audit(
-                    s, reviewer, "decide", draft_id, "conflict", action=decision.action.value, reason=conflict
+                    s,
+                    reviewer,
+                    "decide",
+                    draft_id,
+                    "conflict",
+                    action=decision.action.value,
+                    reason=conflict,
+                    **who,
                 )
                 s.flush()
                 return DecisionResult(
@@ -258,7 +287,7 @@ def record_decision(
                 )
             row = DecisionRow(
                 draft_id=draft_id,
-                version=expected_version,
+                version=version,
                 seq=seen + 1,
                 reviewer=reviewer,
                 action=decision.action.value,
@@ -277,295 +306,39 @@ def record_decision(
                 draft_id,
                 "ok",
                 action=decision.action.value,
-                version=expected_version,
+                version=version,
+                decided_on=expected_version,
                 status=status_after,
+                hero=hero,
+                **who,
             )
             s.flush()
             message = STATUS_NOTES.get(status_after, status_after)
+            if note is not None:
+                message += ": " + note.removeprefix(RULE_NON_HERO_APPROVAL).strip()
+            if version != expected_version:
+                message += f" (your edit is version {version}; only its exact text is published)"
             return DecisionResult(
                 outcome="ok",
                 draft_id=draft_id,
                 id=row.id,
-                version=expected_version,
+                version=version,
                 action=decision.action,
                 reviewer=reviewer,
                 status=status_after,
                 message=message,
-                rule=note,
+                rule=RULE_NON_HERO_APPROVAL if note else None,
                 at=row.at,
             )
 
     return _with_retries(attempt)
 
 
-def decide(
-    ws: Any, draft_id: str, reviewer_person_id: str, decision: Decision, expected_version: int
-) -> DecisionResult:
-    """Decide on a draft version under the rules, then move its workflow on (redraft, publish, or wait)."""
-    result = record_decision(ws, draft_id, reviewer_person_id, decision, expected_version)
-    if result.outcome == "ok":
-        from agent.drafting.graph import advance
-
-        try:
-            advance(ws, draft_id)
-        except Exception as exc:  # the decision stands; repair() finishes the workflow later
-            with ws.session() as s:
-                audit(s, result.reviewer, "advance", draft_id, "error", error=str(exc)[:500])
-            result.message += f" (workflow step failed and will be retried: {exc})"
-        with ws.session() as s:
-            draft = s.get(Draft, draft_id)
-            if (
-                draft is not None
-                and draft.status != result.status
-                and result.status != Status.CHANGES_REQUESTED.value
-            ):
-                result.status = draft.status
-    return result
-
-
-def publish(ws: Any, draft_id: str, version: int) -> str:
-    """Export an approved draft version as markdown; idempotent by (draft id, version). Returns the path."""
-    with ws.session() as s:
-        existing = s.scalar(
-            select(Publication).where(Publication.draft_id == draft_id, Publication.version == version)
-        )
-        draft = s.get(Draft, draft_id)
-        if draft is None or draft.status != Status.APPROVED.value:
-            raise LedgerRefusal(
-                RULE_NON_HERO_APPROVAL, f"draft {draft_id} is not approved; nothing is published"
-            )
-        if existing is not None:
-            if draft.published_version != version:
-                draft.published_version = version
-            return existing.path
-        body = s.scalar(
-            select(DraftVersion.markdown).where(
-                DraftVersion.draft_id == draft_id, DraftVersion.version == version
-            )
-        )
-        edited = s.scalar(
-            select(DecisionRow.edited_markdown)
-            .where(
-                DecisionRow.draft_id == draft_id,
-                DecisionRow.version == version,
-                DecisionRow.outcome == "ok",
-                DecisionRow.edited_markdown.is_not(None),
-            )
-            .order_by(DecisionRow.seq.desc())
-            .limit(1)
-        )
-        approvers = s.execute(
-            select(DecisionRow.reviewer, DecisionRow.at, Person.name)
-            .join(Person, Person.id == DecisionRow.reviewer, isouter=True)
-            .where(
-                DecisionRow.draft_id == draft_id,
-                DecisionRow.version == version,
-                DecisionRow.outcome == "ok",
-                DecisionRow.action.in_([Action.APPROVE.value, Action.APPROVE_WITH_EDITS.value]),
-            )
-            .order_by(DecisionRow.seq)
-        ).all()
-        text = (
-            (edited or body or "").rstrip()
-            + "\n\n---\n"
-            + "".join(
-                f"Approved by {name or pid} ({pid}) at {at.isoformat()}\n" for pid, at, name in approvers
-            )
-            + f"Draft {draft_id} version {version} ({draft.kind}, {draft.scope}).\n"
-        )
-        folder = ws.settings.exports_path
-        folder.mkdir(parents=True, exist_ok=True)
-        safe_scope = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in draft.scope)
-        path = folder / f"{safe_scope}--{draft.kind}--{draft_id}-v{version}.md"
-        tmp = path.with_suffix(".md.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-        s.add(
-            Publication(
-                draft_id=draft_id,
-                version=version,
-                path=str(path),
-                content_hash=hashlib.sha256(text.encode()).hexdigest(),
-            )
-        )
-        draft.published_version = version
-        audit(s, None, "publish", draft_id, "ok", version=version, path=str(path))
-        try:
-            s.flush()
-        except IntegrityError:  # another process published the same version first
-            s.rollback()
-        return str(path)
-
-
-# ------------------------------------------------------------------------------------------ views
-
-
-def _draft_row(d: Draft) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "kind": d.kind,
-        "scope": d.scope,
-        "status": d.status,
-        "flags": d.flag_count,
-        "citations": d.citation_count,
-        "version": d.version,
-        "hero": d.hero,
-        "created_at": d.created_at.isoformat(),
-        "updated_at": d.updated_at.isoformat(),
-    }
-
-
-def list_drafts(
-    ws: Any,
-    status: str | None = None,
-    scope: str | None = None,
-    kind: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    """A page of drafts (newest first) and the total matching, filtered in SQL."""
-    where = []
-    if status:
-        where.append(Draft.status == status)
-    if scope:
-        where.append(Draft.scope == scope)
-    if kind:
-        where.append(Draft.kind == kind)
-    with ws.session() as s:
-        total = s.scalar(select(func.count()).select_from(Draft).where(*where)) or 0
-        rows = (
-            s.execute(
-                select(Draft)
-                .where(*where)
-                .order_by(Draft.created_at.desc(), Draft.id)
-                .limit(limit)
-                .offset(offset)
-            )
-            .scalars()
-            .all()
-        )
-        return [_draft_row(d) for d in rows], int(total)
-
-
-def get_draft(ws: Any, draft_id: str) -> DraftView:
-    """The draft's current version rendered, with claims, flags, evidence and decisions (KeyError if unknown)."""
-    with ws.session() as s:
-        d = s.get(Draft, draft_id)
-        if d is None:
-            raise KeyError(draft_id)
-        v = s.scalar(
-            select(DraftVersion).where(DraftVersion.draft_id == draft_id, DraftVersion.version == d.version)
-        )
-        decisions = (
-            s.execute(select(DecisionRow).where(DecisionRow.draft_id == draft_id).order_by(DecisionRow.id))
-            .scalars()
-            .all()
-        )
-        pubs = (
-            s.execute(
-                select(Publication).where(Publication.draft_id == draft_id).order_by(Publication.version)
-            )
-            .scalars()
-            .all()
-        )
-        return DraftView(
-            id=d.id,
-            kind=d.kind,
-            scope=d.scope,
-            hero=d.hero,
-            status=d.status,
-            status_note=STATUS_NOTES.get(d.status, d.status),
-            version=d.version,
-            markdown=v.markdown if v else "",
-            claims=v.claims if v else [],
-            flags=v.flags if v else [],
-            evidence=v.evidence if v else {},
-            decisions=[
-                {
-                    "id": r.id,
-                    "version": r.version,
-                    "seq": r.seq,
-                    "reviewer": r.reviewer,
-                    "action": r.action,
-                    "text": r.text,
-                    "diff": r.diff,
-                    "outcome": r.outcome,
-                    "status_after": r.status_after,
-                    "note": r.note,
-                    "at": r.at.isoformat(),
-                }
-                for r in decisions
-            ],
-            drafter={
-                "drafter": v.drafter,
-                "model": v.model,
-                "prompt_id": v.prompt_id,
-                "prompt_version": v.prompt_version,
-                "prompt_hash": v.prompt_hash,
-            }
-            if v
-            else {},
-            published=[
-                {"version": p.version, "path": p.path, "at": p.published_at.isoformat()} for p in pubs
-            ],
-        )
-
-
-def audit_log(ws: Any, filters: dict[str, Any] | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """Audit rows, newest first; filters on actor, action, subject, outcome."""
-    q = select(AuditEntry)
-    for key, value in (filters or {}).items():
-        if key in ("actor", "action", "subject", "outcome") and value is not None:
-            q = q.where(getattr(AuditEntry, key) == value)
-    with ws.session() as s:
-        rows = s.execute(q.order_by(AuditEntry.id.desc()).limit(limit)).scalars().all()
-        return [
-            {
-                "id": r.id,
-                "at": r.at.isoformat(),
-                "actor": r.actor,
-                "action": r.action,
-                "subject": r.subject,
-                "outcome": r.outcome,
-                "detail": r.detail,
-            }
-            for r in rows
-        ]
-
-
-def review_stats(ws: Any) -> dict[str, int]:
-    """Counts of drafts approved as-is, approved with edits, rejected, and changes requested."""
-    with ws.session() as s:
-        final = dict(
-            s.execute(
-                select(DecisionRow.action, func.count())
-                .where(
-                    DecisionRow.outcome == "ok",
-                    DecisionRow.status_after.in_([Status.APPROVED.value, Status.REJECTED.value]),
-                )
-                .group_by(DecisionRow.action)
-            ).all()
-        )
-        changes = (
-            s.scalar(
-                select(func.count())
-                .select_from(DecisionRow)
-                .where(DecisionRow.outcome == "ok", DecisionRow.action == Action.REQUEST_CHANGES.value)
-            )
-            or 0
-        )
-    return {
-        "approved_as_is": int(final.get(Action.APPROVE.value, 0)),
-        "approved_with_edits": int(final.get(Action.APPROVE_WITH_EDITS.value, 0)),
-        "rejected": int(final.get(Action.REJECT.value, 0)),
-        "changes_requested": int(changes),
-    }
-
-
 # ---------------------------------------------------------------------------------------- practice
 
 
-def _entry_json(e: PracticeEntry) -> dict[str, Any]:
+def entry_json(e: PracticeEntry) -> dict[str, Any]:
+    """A practice entry as plain JSON."""
     return {
         "id": e.id,
         "person": e.person_id,
@@ -582,8 +355,8 @@ def _entry_json(e: PracticeEntry) -> dict[str, Any]:
     }
 
 
-def _approved_artifact(s: Any, scope: str, artifact: str | None) -> Draft:
-    """The approved knowledge pack or runbook the practice is tied to, or LedgerRefusal."""
+def _approved_artifact(s: Any, scope: str, artifact: str | None, hero: str | None) -> Draft:
+    """The approved knowledge pack or runbook (approved by a non-hero, judged now), or LedgerRefusal."""
     if artifact:
         d = s.get(Draft, artifact)
         if d is None:
@@ -596,8 +369,14 @@ def _approved_artifact(s: Any, scope: str, artifact: str | None) -> Draft:
             raise LedgerRefusal(RULE_APPROVED_ARTIFACT, f"draft {artifact} is about {d.scope}, not {scope}")
         if d.status != Status.APPROVED.value:
             raise LedgerRefusal(RULE_APPROVED_ARTIFACT, f"draft {artifact} is {d.status}, not approved")
+        counting, notes = rules.approval_standing(s, d, hero)
+        if not counting:
+            raise LedgerRefusal(
+                RULE_APPROVED_ARTIFACT,
+                f"draft {artifact} has no approval that counts now: " + "; ".join(notes),
+            )
         return d
-    d = s.scalar(
+    candidates = s.execute(
         select(Draft)
         .where(
             Draft.scope == scope,
@@ -605,11 +384,30 @@ def _approved_artifact(s: Any, scope: str, artifact: str | None) -> Draft:
             Draft.status == Status.APPROVED.value,
         )
         .order_by(Draft.updated_at.desc())
-        .limit(1)
-    )
-    if d is None:
-        raise LedgerRefusal(RULE_APPROVED_ARTIFACT, f"{scope} has no approved knowledge pack or runbook yet")
-    return d
+    ).scalars()
+    for d in candidates:
+        if rules.approval_standing(s, d, hero)[0]:
+            return d
+    raise LedgerRefusal(RULE_APPROVED_ARTIFACT, f"{scope} has no approved knowledge pack or runbook yet")
+
+
+def _refuse_hero(s: Any, person: str, hero: str | None, scope: str) -> None:
+    link = rules.hero_link(s, person, hero)
+    if link is not None:
+        raise LedgerRefusal(
+            RULE_HERO_IDENTITY,
+            f"practice by the hero of {scope} never counts toward its independence: {link.message()}",
+        )
+
+
+def _refuse_self(s: Any, person: str, confirmer: str, alias: str) -> None:
+    link = rules.identity_link(s, confirmer, person)
+    if link is not None:
+        raise LedgerRefusal(
+            RULE_SELF_CONFIRM,
+            f"{alias} cannot confirm their own practice"
+            + ("" if link.kind == "same-person" else f": {link.message('the practitioner')}"),
+        )
 
 
 def log_practice(
@@ -623,20 +421,25 @@ def log_practice(
     notes: str | None = None,
     confirmed_by: str | None = None,
     logged_by: str | None = None,
+    channel: str = "api",
 ) -> PracticeResult:
     """Log live practice tied to an approved pack or runbook of the scope; confirmed only by someone else."""
+    who = {"channel": channel, "os_user": os_user()}
     try:
         if kind not in PRACTICE_KINDS or outcome not in OUTCOMES:
             raise LedgerRefusal(RULE_VALID_VALUES, f"kind {kind!r} / outcome {outcome!r} not recognised")
         pid = resolve_or_refuse(ws, person, "person")
         confirmer = resolve_or_refuse(ws, confirmed_by, "confirmer") if confirmed_by else None
         logger = _resolve(ws, logged_by) if logged_by else None
-        if confirmer is not None and confirmer == pid:
-            raise LedgerRefusal(RULE_SELF_CONFIRM, f"{person} cannot confirm their own practice")
+        hero = rules.scope_hero(ws, scope)
+        with ws.session() as s:
+            if confirmer is not None:
+                _refuse_self(s, pid, confirmer, confirmed_by or confirmer)
+            _refuse_hero(s, pid, hero, scope)
 
         def attempt() -> PracticeResult:
             with ws.session() as s:
-                art = _approved_artifact(s, scope, artifact)
+                art = _approved_artifact(s, scope, artifact, hero)
                 when = date or datetime.now(UTC)
                 entry = PracticeEntry(
                     person_id=pid,
@@ -661,11 +464,12 @@ def log_practice(
                     scope=scope,
                     kind=kind,
                     confirmer=confirmer,
+                    **who,
                 )
                 return PracticeResult(
                     outcome="ok",
                     id=entry.id,
-                    entry=_entry_json(entry),
+                    entry=entry_json(entry),
                     message="logged and confirmed"
                     if confirmer
                     else "logged; counts once someone else confirms it",
@@ -676,49 +480,51 @@ def log_practice(
         with ws.session() as s:
             audit(
                 s,
-                _resolve(ws, person),
+                _resolve(ws, logged_by or person),
                 "practice-log",
                 f"scope:{scope}",
                 "refused",
                 rule=r.rule,
                 reason=r.message,
+                **who,
             )
         return PracticeResult(outcome="refused", message=r.message, rule=r.rule)
 
 
-def confirm_practice(ws: Any, entry_id: int | str, by_person_id: str) -> PracticeResult:
-    """Confirm someone else's practice entry (self-confirmation refused)."""
+def confirm_practice(ws: Any, entry_id: int | str, by_person_id: str, channel: str = "api") -> PracticeResult:
+    """Confirm someone else's practice entry (self-confirmation, under any identity, refused)."""
+    who = {"channel": channel, "os_user": os_user()}
     try:
         by = resolve_or_refuse(ws, by_person_id, "confirmer")
+        with ws.session() as s:
+            found = s.get(PracticeEntry, int(entry_id))
+            scope = found.scope if found is not None else None
+        hero = rules.scope_hero(ws, scope) if scope else None
 
         def attempt() -> PracticeResult:
             with ws.session() as s:
                 entry = s.get(PracticeEntry, int(entry_id))
                 if entry is None:
                     raise LedgerRefusal(RULE_KNOWN_PERSON, f"no practice entry {entry_id}")
-                if entry.person_id == by:
-                    raise LedgerRefusal(
-                        RULE_SELF_CONFIRM, f"{by_person_id} cannot confirm their own practice"
-                    )
+                _refuse_self(s, entry.person_id, by, by_person_id)
                 if entry.confirmer is not None:
                     return PracticeResult(
                         outcome="ok",
                         id=entry.id,
-                        entry=_entry_json(entry),
+                        entry=entry_json(entry),
                         message=f"already confirmed by {entry.confirmer}",
                     )
+                _refuse_hero(s, entry.person_id, hero, entry.scope)
                 art = s.get(Draft, entry.artifact_id)
-                if art is None or art.status != Status.APPROVED.value:
+                if art is None or not rules.counts_as_approved(s, art, hero):
                     raise LedgerRefusal(
                         RULE_APPROVED_ARTIFACT, f"its artifact {entry.artifact_id} is no longer approved"
                     )
                 entry.confirmer = by
                 entry.confirmed_at = utcnow()
-                audit(s, by, "practice-confirm", f"practice:{entry.id}", "ok")
+                audit(s, by, "practice-confirm", f"practice:{entry.id}", "ok", **who)
                 s.flush()
-                return PracticeResult(
-                    outcome="ok", id=entry.id, entry=_entry_json(entry), message="confirmed"
-                )
+                return PracticeResult(outcome="ok", id=entry.id, entry=entry_json(entry), message="confirmed")
 
         return _with_retries(attempt)
     except (LedgerRefusal, ValueError) as r:
@@ -733,19 +539,6 @@ def confirm_practice(ws: Any, entry_id: int | str, by_person_id: str) -> Practic
                 "refused",
                 rule=rule,
                 reason=message,
+                **who,
             )
         return PracticeResult(outcome="refused", id=None, message=message, rule=rule)
-
-
-def practice_history(ws: Any, person: str | None = None, scope: str | None = None) -> list[dict[str, Any]]:
-    """Practice entries (newest first), optionally for one person (any alias) or scope."""
-    q = select(PracticeEntry)
-    if person:
-        q = q.where(PracticeEntry.person_id == (_resolve(ws, person) or person))
-    if scope:
-        q = q.where(PracticeEntry.scope == scope)
-    with ws.session() as s:
-        return [
-            _entry_json(e)
-            for e in s.execute(q.order_by(PracticeEntry.date.desc(), PracticeEntry.id.desc())).scalars()
-        ]

@@ -118,11 +118,13 @@ def run_scan(
                 .limit(1)
             )
             prev_id, prev_metrics = (prev.id, prev.metrics) if prev else (None, None)
+            # a scan run under an account that is no known person (cron, CI, a service account) is not a
+            # person's work: only people count toward "one person runs the scans by hand"
             runners = [
-                r.ran_by_person or r.ran_by
+                r.ran_by_person
                 for r in s.execute(select(ScanSnapshot).where(ScanSnapshot.status == "done")).scalars()
             ]
-        runners.append(by_person or by)
+        runners.append(by_person)
         metrics = measure(ws, [r for r in runners if r])
         findings = compare(prev_metrics, metrics)
         drafts, errors = _start_drafts(ws, findings, drafter)

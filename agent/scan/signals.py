@@ -144,7 +144,11 @@ def _concentration(counts: Counter[str], minimum: int, share: float) -> dict[str
 
 
 def self_concentrations(session: Any, scans_by: list[str]) -> dict[str, dict[str, Any]]:
-    """Understudy's own concentrations: who makes the review decisions, confirms practice, runs the scans."""
+    """Understudy's own concentrations: who makes the review decisions, confirms practice, runs the scans.
+
+    ``scans_by`` holds the person ids of the people who ran scans; a scheduled job's OS or service
+    account is no known person and is left out by the caller (it is not a person's desk).
+    """
     from agent.ledger.models import DecisionRow, PracticeEntry
 
     reviews = Counter(

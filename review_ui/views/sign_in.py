@@ -26,7 +26,6 @@ if auth.oidc_configured(st.secrets):
 
 if not auth.reviewers(ws) and not auth.oidc_configured(st.secrets):
     st.info(
-        "This workspace has no reviewer accounts yet. Create one with "
-        "`python -m review_ui.auth add-reviewer ALIAS` (it asks for the password), "
-        "or call `review_ui.auth.add_reviewer(ws, alias, password)`."
+        "This workspace has no reviewer accounts yet. Create the first one (an admin, who then "
+        "creates the others) with `understudy accounts add ALIAS` (it asks for the password)."
     )

@@ -208,8 +208,8 @@ def org(ws: Any) -> Any:
 
 def approve_pack(ws: Any, kind: str = "knowledge-pack", approver: str = "p-ana") -> str:
     """Draft a knowledge pack (offline) and have a non-hero approve it; returns the draft id."""
-    from agent.drafting import start_drafts
-    from agent.ledger import Action, Decision, decide, get_draft
+    from agent.drafting import decide, start_drafts
+    from agent.ledger import Action, Decision, get_draft
 
     (draft_id,) = start_drafts(ws, scope=SCOPE, kind=kind)
     view = get_draft(ws, draft_id)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import vcr
 
-from agent.drafting import start_drafts
+from agent.drafting import decide, start_drafts
 from agent.drafting.drafters import ClaudeDrafter
-from agent.ledger import Action, Decision, decide, get_draft, list_drafts
+from agent.ledger import Action, Decision, get_draft, list_drafts
 from agent.llm import ClaudeClient
 from evals.cassettes import replayer
 

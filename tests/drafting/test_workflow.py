@@ -80,7 +80,7 @@ def test_crash_between_decision_and_publish_is_repaired_once(ws):
     assert len(first) == 1
     mtime = Path(first[0]["path"]).stat().st_mtime_ns
     assert repair(ws) == []  # nothing left behind
-    from agent.ledger.service import publish
+    from agent.ledger.publish import publish
 
     assert publish(ws, draft_id, 1) == first[0]["path"]  # publish is idempotent by (draft, version)
     with ws.session() as s:
@@ -91,7 +91,7 @@ def test_crash_between_decision_and_publish_is_repaired_once(ws):
 
 def test_request_changes_redrafts_and_pauses_again(ws):
     seed_org(ws)
-    from agent.ledger import decide
+    from agent.drafting import decide
 
     (draft_id,) = start_drafts(ws, scope=SCOPE, kind="drill")
     r = decide(ws, draft_id, "p-cy", Decision(action=Action.REQUEST_CHANGES, text="Use the March outage"), 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from agent.drafting import start_drafts
+from agent.drafting import decide, start_drafts
 from agent.ledger import (
     RULE_APPROVED_ARTIFACT,
     RULE_NON_HERO_APPROVAL,
@@ -15,7 +15,6 @@ from agent.ledger import (
     Decision,
     audit_log,
     confirm_practice,
-    decide,
     get_draft,
     independence,
     list_drafts,

@@ -36,6 +36,6 @@ def test_ui_refuses_unauthenticated_and_spoofed_identities(ui_ws, cast) -> None:
         assert "Sign in to use the review UI" in texts(at)
         assert not [b for b in at.button if b.key and b.key.startswith("draft_")]
     assert not _decisions(ui_ws, cast.draft_id), "a decision was recorded without a signed-in reviewer"
-    accounts = ui_ws.home / "reviewers.json"
+    accounts = ui_ws.settings.sqlite_path  # reviewer accounts live in the database
     assert accounts.exists() and stat.S_IMODE(accounts.stat().st_mode) == 0o600
     figures.put("access", "spoof_attempts_refused", tried)

@@ -107,7 +107,8 @@ def test_doctor_repairs_orphans_and_missing_vectors(ws, tmp_path: Path) -> None:
 
 DECIDE_SCRIPT = """
 import sys
-from agent.ledger import Action, Decision, decide, get_draft
+from agent.drafting import decide
+from agent.ledger import Action, Decision, get_draft
 from ingest.workspace import Workspace
 ws = Workspace.open()
 for draft_id in sys.argv[1:]:

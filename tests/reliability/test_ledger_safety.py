@@ -123,7 +123,8 @@ def test_concurrent_reviewers_processes_lose_no_decision(org) -> None:
 def test_backup_round_trip_is_byte_identical(org, tmp_path: Path) -> None:
     """export -> import into a fresh workspace -> export: the same bytes; the CLI does the same."""
     from agent.backup import export_ledger, import_ledger
-    from agent.ledger import Action, Decision, decide, get_draft, log_practice
+    from agent.drafting import decide
+    from agent.ledger import Action, Decision, get_draft, log_practice
     from ingest.workspace import Workspace
 
     ids = _drafts(org)
@@ -195,7 +196,8 @@ def _loose(path: Path) -> list[str]:
 
 def test_workspace_files_are_owner_only(org, tmp_path: Path) -> None:
     """Under a lax umask, the db, chroma folder, exports, reports and quarantine are owner-only."""
-    from agent.ledger import Action, Decision, decide, get_draft
+    from agent.drafting import decide
+    from agent.ledger import Action, Decision, get_draft
     from agent.scan.service import run_scan
     from ingest.pipeline import ingest_paths
     from ingest.workspace import Workspace

@@ -134,14 +134,33 @@ def test_a_waiting_scan_runs_once_the_first_finishes(scanned_home, embedder) -> 
     assert report.scan_id and report.previous_scan is not None
 
 
+def _person(ws, pid: str, name: str, handle: str) -> None:
+    from ingest.db import Alias, Person
+
+    with ws.session() as s:
+        s.add(Person(id=pid, name=name))
+        s.flush()
+        s.add(Alias(person_id=pid, kind="handle", space="chat", value=handle, display=handle, source="test"))
+
+
+def test_a_scheduled_jobs_account_running_every_scan_is_not_a_person(tmp_path: Path, embedder) -> None:
+    ws = Workspace.open(tmp_path / "cron", embedder=embedder)
+    src = tmp_path / "runbook.md"
+    src.write_text("# Runbook: rotate keys\n\nRotate with `keyctl rotate`.\n")
+    reports = [run_scan(ws, [src], by="understudy-cron") for _ in range(3)]
+    assert not [f for r in reports for f in r.findings if f["scope"] == "understudy:scans"]
+    assert reports[2].findings == [] and not reports[2].new  # unchanged data: nothing new, exit 0
+
+
 def test_one_person_running_every_scan_is_a_concentration(tmp_path: Path, embedder) -> None:
     ws = Workspace.open(tmp_path / "solo", embedder=embedder)
+    _person(ws, "p-frank", "Frank Ops", "frank-ops")
     src = tmp_path / "runbook.md"
     src.write_text("# Runbook: rotate keys\n\nRotate with `keyctl rotate`.\n")
     reports = [run_scan(ws, [src], by="frank-ops") for _ in range(3)]
     assert not [f for f in reports[1].findings if f["scope"] == "understudy:scans"]
     solo = [f for f in reports[2].findings if f["scope"] == "understudy:scans"]
-    assert solo and solo[0]["person"] == "frank-ops" and solo[0]["count"] == 3
+    assert solo and solo[0]["person"] == "p-frank" and solo[0]["count"] == 3
     assert not reports[2].drafts  # Understudy's own scopes are reported, never drafted
     fourth = run_scan(ws, [src], by="frank-ops")
     assert fourth.findings == []  # the same concentration is not new twice

@@ -48,6 +48,15 @@ class Hook:
         self.server.server_close()
 
 
+def _person(ws, pid: str, name: str, handle: str) -> None:
+    from ingest.db import Alias, Person
+
+    with ws.session() as s:
+        s.add(Person(id=pid, name=name))
+        s.flush()
+        s.add(Alias(person_id=pid, kind="handle", space="chat", value=handle, display=handle, source="test"))
+
+
 def _source(tmp_path: Path) -> Path:
     src = tmp_path / "runbook.md"
     src.write_text("# Runbook: rotate keys\n\nRotate with `keyctl rotate`.\n")
@@ -57,6 +66,7 @@ def _source(tmp_path: Path) -> Path:
 def test_scan_posts_findings_and_the_review_link(tmp_path: Path, embedder) -> None:
     with Hook() as hook:
         ws = Workspace.open(tmp_path / "ws", embedder=embedder, webhook_url=hook.url, review_url=REVIEW_URL)
+        _person(ws, "p-gina", "Gina Ops", "gina-ops")  # a person running every scan by hand
         src = _source(tmp_path)
         for _ in range(3):
             report = run_scan(ws, [src], by="gina-ops")

@@ -33,7 +33,8 @@ class Cast:
 
 def _build_template(root: Path, embedder: Any) -> tuple[Path, Cast]:
     from agent.drafting import start_drafts
-    from agent.ledger.service import list_drafts
+    from agent.ledger import list_drafts
+    from agent.ledger.accounts import authenticate
     from ingest.db import Person, dispose_engines
     from ingest.pipeline import ingest_paths
     from ingest.sample import generate
@@ -55,8 +56,10 @@ def _build_template(root: Path, embedder: Any) -> tuple[Path, Cast]:
         ]
     others = [p for p in others if p not in {r["hero"] for r in rows}]
     cast = Cast(first["id"], tuple(r["id"] for r in with_hero), first["hero"], others[0], others[1])
-    for person in (cast.hero, cast.reviewer, cast.other):
-        add_reviewer(ws, person, PASSWORD)
+    add_reviewer(ws, cast.reviewer, PASSWORD)  # the first account: an admin, who makes the others
+    admin = authenticate(ws, cast.reviewer, PASSWORD)
+    for person in (cast.hero, cast.other):
+        add_reviewer(ws, person, PASSWORD, by=admin)
     dispose_engines()
     return home, cast
 

@@ -60,15 +60,13 @@ def _wait_healthy(url: str, proc: subprocess.Popen) -> None:
     raise AssertionError(f"the review UI did not answer at {url} within {SERVER_START_SECONDS}s")
 
 
-@pytest.mark.browser
-def test_sign_in_and_approve_in_a_real_browser(ui_ws, cast):
+def _approve_in_browser(ui_ws, login: str, draft_id: str, expect: str, screenshot: str) -> None:
+    """Sign in as ``login`` in chromium, open the draft, press Approve, and wait for ``expect`` on the page."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: install it (apt-get install -y chromium) to run the browser test"
         )
     from playwright.sync_api import sync_playwright
-
-    from agent.ledger.service import get_draft
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -90,22 +88,43 @@ def test_sign_in_and_approve_in_a_real_browser(ui_ws, cast):
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.set_default_timeout(UI_WAIT_MS)
                 page.goto(url)
-                page.get_by_role("textbox", name="Email, handle or name").fill(cast.reviewer)
+                page.get_by_role("textbox", name="Email, handle or name").fill(login)
                 page.get_by_role("textbox", name="Password").fill(PASSWORD)
                 page.get_by_role("button", name="Sign in").click()
                 page.get_by_role("heading", name="Review queue").wait_for()
                 page.get_by_role("link", name="Draft").first.click()
                 draft_box = page.get_by_role("textbox", name="Draft id")
-                draft_box.fill(cast.draft_id)
+                draft_box.fill(draft_id)
                 draft_box.press("Enter")
                 page.get_by_role("button", name="Approve", exact=True).click()
-                page.get_by_text("Recorded: approve").wait_for()
-                page.screenshot(path=str(ARTIFACTS / "review-approved.png"), full_page=True)
+                page.get_by_text(expect).first.wait_for()
+                page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
             finally:
                 browser.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+@pytest.mark.browser
+def test_sign_in_and_approve_in_a_real_browser(ui_ws, cast):
+    from agent.ledger import get_draft
+
+    _approve_in_browser(ui_ws, cast.reviewer, cast.draft_id, "Recorded: approve", "review-approved.png")
     view = get_draft(ui_ws, cast.draft_id)
     assert view.status == "approved"
     assert (view.decisions[-1]["reviewer"], view.decisions[-1]["action"]) == (cast.reviewer, "approve")
+
+
+@pytest.mark.browser
+def test_the_heros_second_identity_cannot_approve_in_a_real_browser(ui_ws, cast):
+    """Issue 12's first bypass through the browser: an unmerged account of the hero approves; it does not count."""
+    from agent.ledger import get_draft
+
+    from .test_bypasses import second_identity
+
+    alt = second_identity(ui_ws, cast)
+    _approve_in_browser(ui_ws, alt, cast.draft_id, "may be the hero", "review-second-identity.png")
+    view = get_draft(ui_ws, cast.draft_id)
+    assert view.status == "awaiting-non-hero-approval" and view.published == []
+    assert (view.decisions[-1]["reviewer"], view.decisions[-1]["action"]) == (alt, "approve")

@@ -6,7 +6,7 @@ from .helpers import open_draft, table, texts
 
 
 def _view(ws, draft_id):
-    from agent.ledger.service import get_draft
+    from agent.ledger import get_draft
 
     return get_draft(ws, draft_id)
 
@@ -106,7 +106,7 @@ def test_decision_carries_the_signed_in_identity_only(ui_ws, cast, app):
 
 
 def _approve(ws, cast):
-    from agent.ledger.service import decide
+    from agent.drafting import decide
     from agent.review import Decision
 
     result = decide(
@@ -116,7 +116,7 @@ def _approve(ws, cast):
 
 
 def test_practice_log_and_confirm(ui_ws, cast, app):
-    from agent.ledger.service import practice_history
+    from agent.ledger import practice_history
 
     _approve(ui_ws, cast)
     scope = _view(ui_ws, cast.draft_id).scope

@@ -11,6 +11,8 @@ import pytest
 from review_ui import auth
 from review_ui.__main__ import is_loopback, refusal
 
+from .helpers import PASSWORD
+
 UNDERSTUDY = str(Path(sys.executable).with_name("understudy"))
 """The console script of the virtual environment running the tests."""
 
@@ -61,9 +63,12 @@ def test_review_refuses_a_bad_port(tmp_path):
 def test_a_reviewer_account_allows_a_public_address(ui_ws, cast, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert refusal("0.0.0.0", 8501, str(ui_ws.home)) is None
-    auth.remove_reviewer(ui_ws, cast.hero)
-    auth.remove_reviewer(ui_ws, cast.reviewer)
-    auth.remove_reviewer(ui_ws, cast.other)
+    from agent.ledger.accounts import authenticate
+
+    admin = authenticate(ui_ws, cast.reviewer, PASSWORD)
+    auth.remove_reviewer(ui_ws, cast.hero, by=admin)
+    auth.remove_reviewer(ui_ws, cast.other, by=admin)
+    auth.remove_reviewer(ui_ws, cast.reviewer, by=admin)
     assert refusal("0.0.0.0", 8501, str(ui_ws.home)) is not None
 
 
@@ -78,11 +83,14 @@ def test_oidc_secrets_count_as_authentication(tmp_path, monkeypatch):
     assert auth.oidc_configured_on_disk(tmp_path)
 
 
-def test_accounts_are_bcrypt_hashed_and_owner_only(ui_ws, cast):
-    path = auth.accounts_path(ui_ws)
-    text = path.read_text()
-    assert "correct horse" not in text and "$2b$" in text
-    assert path.stat().st_mode & 0o077 == 0
+def test_accounts_are_bcrypt_hashed_in_the_owner_only_database(ui_ws, cast):
+    from agent.ledger.models import ReviewerAccount
+
+    with ui_ws.session() as s:
+        hashes = [a.password_hash for a in s.query(ReviewerAccount)]
+    assert hashes and all(h.startswith("$2b$") and "correct horse" not in h for h in hashes)
+    assert ui_ws.settings.sqlite_path.stat().st_mode & 0o077 == 0
+    assert not (ui_ws.home / "reviewers.json").exists()
     assert auth.verify(ui_ws, cast.reviewer, "correct horse battery staple") == cast.reviewer
     assert auth.verify(ui_ws, cast.reviewer, "wrong password!") is None
     assert auth.verify(ui_ws, "nobody-at-all", "correct horse battery staple") is None
@@ -105,9 +113,11 @@ def test_add_reviewer_from_the_command_line(ui_ws, cast):
             str(ui_ws.home),
             "add-reviewer",
             cast.other,
+            "--as",
+            cast.reviewer,
             "--password-stdin",
         ],
-        input="another long password\n",
+        input=f"another long password\n{PASSWORD}\n",
         capture_output=True,
         text=True,
         timeout=120,

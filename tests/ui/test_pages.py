@@ -43,7 +43,7 @@ def test_queue_opens_a_draft(ui_ws, cast, app):
 
 
 def test_draft_shows_evidence_for_each_citation(ui_ws, cast, app):
-    from agent.ledger.service import get_draft
+    from agent.ledger import get_draft
 
     view = get_draft(ui_ws, cast.draft_id)
     at = open_draft(app(cast.reviewer), cast.draft_id)
@@ -147,7 +147,8 @@ def test_hero_map_shows_the_ranked_risk_table(ui_ws, cast, app):
 
 
 def test_independence_shows_documented_unpractised(ui_ws, cast, app):
-    from agent.ledger.service import decide, get_draft
+    from agent.drafting import decide
+    from agent.ledger import get_draft
     from agent.review import Decision
 
     view = get_draft(ui_ws, cast.draft_id)
