@@ -12,7 +12,12 @@ or who was pulled in by name. Concretely:
   acting on it (resolving, sharing a fix, annotating, acknowledging, writing in the thread...), when
   that person was neither assigned nor on call when pulled in;
 - ``chat-fix``: a ``fix_shared`` in chat without an incident key, in a service scope while an
-  incident of that service was open (plus a grace period), by someone neither assigned nor on call.
+  incident of that service was open (plus a grace period), by someone neither assigned nor on call;
+- ``escalated-to`` / ``reassigned-to``: work routed away from the person it was routed to first (the
+  first assignee, or whoever was paged first) to a named person by a person (a manual escalation or
+  reassignment in PagerDuty, a reassignment in Jira), who then resolves it or shares the fix. An
+  escalation policy's timeout to whoever is on call at the next level is scheduled routing, not a
+  rescue; it still counts as an escalation received (the concentration the hero rule watches).
 
 One rescue per (incident, person); each links to its evidence (activity ids, chunk ids).
 """
@@ -26,6 +31,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from agent.analytics.linking import Link, thread_links
 from agent.analytics.metrics import window_filter
 from agent.analytics.models import EscalationEdge, Rescue
 from agent.analytics.rules import ACTING_ACTIONS, ASSIGNING_ACTIONS, PULL_ACTIONS, RESOLVING_ACTIONS
@@ -126,6 +132,7 @@ def find_rescues(
         old.activity_ids = sorted(set(old.activity_ids) | set(r.activity_ids))
         old.chunk_ids = sorted(set(old.chunk_ids) | set(r.chunk_ids))
         old.pulled_by = old.pulled_by or r.pulled_by
+        old.links = old.links + [x for x in r.links if x not in old.links]
         old.ts = min(old.ts, r.ts)
 
     # unassigned resolvers
@@ -233,7 +240,116 @@ def find_rescues(
 
     for r in _chat_fixes(session, since, until):
         add(r)
+    for r in _routed_away(session, since, until):
+        add(r)
     return sorted(found.values(), key=lambda r: (r.ts, r.incident, r.person))
+
+
+ROUTING_ACTIONS = (actions.ASSIGNED, actions.ESCALATED, actions.REASSIGNED, actions.TICKET_ASSIGNED)
+"""Actions that route an incident to a person (paging policy, a person's escalation or reassignment)."""
+
+FIRST_ROUTED_ACTIONS = (*ROUTING_ACTIONS, actions.NOTIFIED, actions.ACKNOWLEDGED)
+"""Actions that show whom an incident reached first (an export may log only the page, not an assignment)."""
+
+ROUTED_RESOLVING_ACTIONS = (actions.RESOLVED, actions.FIX_SHARED, actions.TICKET_RESOLVED)
+"""Acts that end an incident or hand over its fix, for work routed to a named person."""
+
+SCHEDULED_VIA = frozenset({"timeout", "auto", "escalation_policy", "schedule"})
+"""Routing channels that are the policy's own doing (PagerDuty logs an escalation timeout as ``timeout``)."""
+
+
+def routed_by_name(action: str, detail: object) -> bool:
+    """Whether a routing act sends work to a named person (a person routed it), not the policy."""
+    d = detail if isinstance(detail, dict) else {}
+    if str(d.get("via") or "").lower() in SCHEDULED_VIA and not d.get("manual"):
+        return False
+    if "manual" in d:
+        return bool(d["manual"])
+    return action == actions.REASSIGNED
+
+
+def _routed_away(session: Session, since: datetime | None, until: datetime | None) -> list[Rescue]:
+    """Work a person routed away from its first holder to a named person who resolved it or gave the fix."""
+    moved = (
+        select(Activity.incident)
+        .where(
+            Activity.incident.is_not(None),
+            Activity.action.in_(ROUTING_ACTIONS),
+            *window_filter(Activity.ts, since, until),
+        )
+        .group_by(Activity.incident)
+        .having(
+            or_(
+                func.count(func.distinct(Activity.person_id)) > 1,
+                func.sum(Activity.action.in_((actions.ESCALATED, actions.REASSIGNED))) > 0,
+                func.sum(func.coalesce(func.json_extract(Activity.detail, "$.manual"), 0)) > 0,
+            )
+        )
+        .subquery()
+    )
+    person = func.coalesce(Person.merged_into, Person.id)
+    rows = session.execute(
+        select(
+            Activity.id,
+            Activity.incident,
+            person,
+            Activity.action,
+            Activity.ts,
+            Activity.detail,
+            Activity.chunk_id,
+            Incident.scope,
+            Incident.incident_class,
+            Incident.chunk_id,
+        )
+        .join(moved, moved.c.incident == Activity.incident)
+        .join(Incident, Incident.key == Activity.incident)
+        .join(Person, Person.id == Activity.person_id)
+        .where(Activity.action.in_((*FIRST_ROUTED_ACTIONS, *ROUTED_RESOLVING_ACTIONS)))
+        .order_by(Activity.incident, Activity.ts, Activity.id)
+    ).all()
+    keys = _slack_keys(session)
+    by_incident: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_incident[str(row[1])].append(row)
+    out: list[Rescue] = []
+    for inc, acts in by_incident.items():
+        reached = [r for r in acts if r[3] in FIRST_ROUTED_ACTIONS]
+        if not reached:
+            continue
+        first_ts = reached[0][4]
+        first = {r[2] for r in reached if r[4] == first_ts}
+        done: set[str] = set()
+        for aid, _, pid, action, ts, detail, chunk, scope, cls, inc_chunk in acts:
+            if action not in ROUTING_ACTIONS or pid in first or pid in done:
+                continue
+            if not routed_by_name(action, detail) or not window_filter_ok(ts, since, until):
+                continue
+            ended = next(
+                (r for r in acts if r[2] == pid and r[3] in ROUTED_RESOLVING_ACTIONS and r[4] >= ts), None
+            )
+            if ended is None:
+                continue
+            done.add(pid)
+            by = _pulled_by(detail, keys)
+            out.append(
+                Rescue(
+                    incident=inc,
+                    scope=scope,
+                    incident_class=cls,
+                    person=pid,
+                    kind="escalated-to" if action == actions.ESCALATED else "reassigned-to",
+                    ts=ts,
+                    pulled_by=by,
+                    activity_ids=sorted({aid, ended[0]}),
+                    chunk_ids=sorted({c for c in (chunk, ended[6], inc_chunk) if c}),
+                )
+            )
+    return out
+
+
+def window_filter_ok(ts: datetime, since: datetime | None, until: datetime | None) -> bool:
+    """``since <= ts < until`` in Python (the same bounds ``window_filter`` puts in SQL)."""
+    return (since is None or ts >= since) and (until is None or ts < until)
 
 
 def _slack_keys(session: Session) -> dict[str, str]:
@@ -274,17 +390,29 @@ def _chat_fixes(session: Session, since: datetime | None, until: datetime | None
         )
     ).scalars():
         incidents[inc.scope].append(inc)
-    pairs: list[tuple[Any, Incident]] = []
+    links = thread_links(session, {f.chunk_id for f in fixes if f.chunk_id})
+    by_key = {
+        inc.key: inc
+        for inc in session.execute(
+            select(Incident).where(Incident.key.in_(sorted({lk.incident for lk in links.values()})))
+        ).scalars()
+    }
+    pairs: list[tuple[Any, Incident, Link | None]] = []
     for f in fixes:
+        link = links.get(f.chunk_id) if f.chunk_id else None
+        if link is not None and link.incident in by_key:
+            pairs.append((f, by_key[link.incident], link))
+            continue
         for inc in incidents.get(f.scope, []):
             end = (inc.resolved_at or inc.created_at + CHAT_FIX_OPEN_DEFAULT) + CHAT_FIX_GRACE
             if inc.created_at <= f.ts <= end:
-                pairs.append((f, inc))
+                pairs.append((f, inc, None))
                 break
     if not pairs:
         return []
-    keys = sorted({inc.key for _, inc in pairs})
-    people = sorted({f.person_id for f, _ in pairs})  # type: ignore[attr-defined]
+    advised = _pulled_in_threads(session, {f.chunk_id for f, _, _ in pairs if f.chunk_id})
+    keys = sorted({inc.key for _, inc, _ in pairs})
+    people = sorted({f.person_id for f, _, _ in pairs})  # type: ignore[attr-defined]
     assigned: dict[tuple[str, str], datetime] = {}
     for inc_key, pid, ts in session.execute(
         select(Activity.incident, Activity.person_id, func.min(Activity.ts))
@@ -300,25 +428,48 @@ def _chat_fixes(session: Session, since: datetime | None, until: datetime | None
     ):
         shifts[pid].append((start, end, scope))
     out = []
-    for fx, inc in pairs:
+    for fx, inc, link in pairs:
         pid = fx.person_id  # type: ignore[attr-defined]
         when = assigned.get((inc.key, pid))
         if when is not None and when <= fx.ts:  # type: ignore[attr-defined]
             continue
         if any(s <= fx.ts < e and (sc is None or sc == inc.scope) for s, e, sc in shifts.get(pid, [])):  # type: ignore[attr-defined]
             continue
+        pull = advised.get((fx.chunk_id, pid))  # type: ignore[attr-defined]
+        advice = pull is not None and pull[0] <= fx.ts  # type: ignore[attr-defined]
         out.append(
             Rescue(
                 incident=inc.key,
                 scope=inc.scope,
                 incident_class=inc.incident_class,
                 person=pid,
-                kind="chat-fix",
+                kind="advice" if advice else "chat-fix",
                 ts=fx.ts,
-                activity_ids=[fx.id],
+                pulled_by=pull[1] if advice and pull else None,
+                activity_ids=sorted({fx.id, *([pull[2]] if advice and pull else [])}),  # type: ignore[attr-defined]
                 chunk_ids=sorted({c for c in (fx.chunk_id, inc.chunk_id) if c}),  # type: ignore[attr-defined]
+                links=[link.evidence()] if link else [],
             )
         )
+    return out
+
+
+def _pulled_in_threads(
+    session: Session, chunks: set[str]
+) -> dict[tuple[str, str], tuple[datetime, str | None, int]]:
+    """(thread chunk, person) -> (first time pulled in by name there, by whom, the mention's activity id)."""
+    if not chunks:
+        return {}
+    keys = _slack_keys(session)
+    canon = _canonical_map(session)
+    out: dict[tuple[str, str], tuple[datetime, str | None, int]] = {}
+    for aid, chunk, pid, ts, detail in session.execute(
+        select(Activity.id, Activity.chunk_id, Activity.person_id, Activity.ts, Activity.detail)
+        .where(Activity.action == actions.MENTIONED, Activity.chunk_id.in_(sorted(chunks)))
+        .order_by(Activity.ts, Activity.id)
+    ):
+        by = _pulled_by(detail, keys)
+        out.setdefault((str(chunk), pid), (ts, canon.get(by, by) if by else None, aid))
     return out
 
 
@@ -327,9 +478,11 @@ def escalation_graph(
 ) -> tuple[list[EscalationEdge], dict[tuple[str, str], int]]:
     """Who hands work to whom, and (scope, person) -> escalations received there (incl. class scopes).
 
-    An escalation or reassignment goes from the incident's previous holder (the person before in its
-    assignment sequence, found with a LAG window) to its receiver; a pull-in by name in chat goes from
-    the person who wrote the mention.
+    An escalation or reassignment goes from the holders its source names (``detail.from``: PagerDuty's
+    assignees or first paged people, Jira's previous assignee), else from the incident's previous
+    holder (the person before in its assignment sequence, found with a LAG window), to its receiver;
+    a person's manual assignment counts as a reassignment; a pull-in by name in chat goes from the
+    person who wrote the mention.
     """
     canon = _canonical_map(session)
     person = func.coalesce(Person.merged_into, Person.id)
@@ -339,6 +492,8 @@ def escalation_graph(
             person.label("person"),
             Activity.action.label("action"),
             Activity.ts.label("ts"),
+            Activity.detail.label("detail"),
+            func.json_extract(Activity.detail, "$.from[0]").label("sender"),
             func.lag(person)
             .over(partition_by=Activity.incident, order_by=(Activity.ts, Activity.id))
             .label("prev"),
@@ -346,7 +501,7 @@ def escalation_graph(
         .join(Person, Person.id == Activity.person_id)
         .where(
             Activity.incident.is_not(None),
-            Activity.action.in_((actions.ASSIGNED, actions.ESCALATED, actions.REASSIGNED)),
+            Activity.action.in_(ROUTING_ACTIONS),
         )
         .subquery()
     )
@@ -357,10 +512,18 @@ def escalation_graph(
             seq.c.action.in_((actions.ESCALATED, actions.REASSIGNED)),
             seq.c.prev.is_not(None),
             seq.c.prev != seq.c.person,
+            seq.c.sender.is_(None),
             *window_filter(seq.c.ts, since, until),
         )
         .group_by(seq.c.prev, seq.c.person, seq.c.action, Incident.scope, Incident.incident_class)
     )
+    # routing acts that say who held the work (PagerDuty's holders, Jira's previous assignee): the
+    # edge starts there, whatever the order of log lines; a person's manual assignment is a handover
+    said = session.execute(
+        select(seq.c.person, seq.c.action, seq.c.detail, Incident.scope, Incident.incident_class)
+        .join(Incident, Incident.key == seq.c.incident)
+        .where(seq.c.sender.is_not(None), *window_filter(seq.c.ts, since, until))
+    ).all()
     edges: dict[tuple[str, str], EscalationEdge] = {}
     indeg: dict[tuple[str, str], int] = defaultdict(int)
 
@@ -378,8 +541,16 @@ def escalation_graph(
 
     for prev, dst, action, scope, cls, n in session.execute(stmt):
         add(prev, dst, action, scope, cls, int(n))
-
     keys = _slack_keys(session)
+    for dst, action, detail, scope, cls in said:
+        if action not in (actions.ESCALATED, actions.REASSIGNED) and not routed_by_name(action, detail):
+            continue  # the first routing of the work, not a handover
+        kind = actions.ESCALATED if action == actions.ESCALATED else actions.REASSIGNED
+        for src_key in (detail or {}).get("from") or []:
+            src = keys.get(str(src_key))
+            if src:
+                add(src, dst, kind, scope, cls, 1)
+
     mentions = session.execute(
         select(Activity.person_id, Activity.scope, Activity.detail, Incident.incident_class)
         .join(Person, Person.id == Activity.person_id)

@@ -237,7 +237,24 @@ class JiraAdapter(Adapter):
                             source="jira", key=str(to) if to else None, name=item.get("toString") or None
                         )
                     )
-                    add(person, actions.TICKET_ASSIGNED, ts)
+                    held = item.get("from") or item.get("fromString")
+                    if held:  # a reassignment: what Jira says about from, to and who did it
+                        author = _user(h.get("author"))
+                        add(
+                            person,
+                            actions.REASSIGNED,
+                            ts,
+                            {
+                                "from": [str(held)],
+                                "to": [person.key] if person.key else [],
+                                "by": author.label() if author else None,
+                                "by_key": author.key if author else None,
+                                "manual": author is not None and not author.is_bot,
+                                "via": "jira",
+                            },
+                        )
+                    else:
+                        add(person, actions.TICKET_ASSIGNED, ts)
                     assigned_from_history = True
                 elif field == "resolution" and (item.get("to") or item.get("toString")):
                     resolver = _user(h.get("author"))

@@ -36,6 +36,7 @@ from ingest.adapters._common import (
     is_pull_in,
     item_problem,
     named_pull_ins,
+    service_scope,
 )
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import ActivityIn, ChunkIn, PersonRef, Problem, Record
@@ -98,6 +99,11 @@ BOT_SUBTYPES = frozenset({"bot_message", "slackbot_response"})
 """Message subtypes written by integrations."""
 
 _DAY_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
+_ALERT = re.compile(
+    r"^\W{0,12}\[(?:FIRING|ALERT|TRIGGERED)(?::\d+)?\]\s*([A-Za-z0-9][\w.\-]*[A-Za-z0-9])\s*[:\u2014\u2013]\s*\S",
+    re.IGNORECASE,
+)
+"""An alert bot's opening line naming its service: Alertmanager's ``[FIRING:1] <service>: <summary>``."""
 _INCIDENT_CHANNEL = re.compile(r"^(?:inc|incident|ir|sev\d?|outage|war-?room)[-_]", re.IGNORECASE)
 
 
@@ -498,6 +504,11 @@ class SlackAdapter(Adapter):
                 if ref not in refs:
                     refs.append(ref)
         incident = refs[0] if refs else channel_incident
+        # a thread opened by an alert bot naming its service belongs to that service, whatever the
+        # (team) channel is called; the alert line is kept as evidence for linking it to the page
+        alert = _alert_line(parsed[0][2]) if parsed and parsed[0][3] is None else None
+        if alert is not None and not scope.startswith("channel:"):
+            scope = service_scope(alert[0])
 
         for msg, ts, raw, author, _speaker in parsed:
             if author is None or author.is_bot or ts is None:
@@ -511,7 +522,7 @@ class SlackAdapter(Adapter):
                     ts=ts,
                     incident=incident,
                     chunk_locator=locator,
-                    detail={"ts": str(msg.get("ts"))},
+                    detail={"ts": str(msg.get("ts"))} | ({"thread_alert": alert[1]} if alert else {}),
                 )
             )
             if carries_fix(raw):
@@ -631,6 +642,15 @@ def _name_index(users: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 _CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
+
+
+def _alert_line(raw: str) -> tuple[str, str] | None:
+    """(service, the alert line) when a message is an alert naming its service, else None."""
+    line = (raw or "").strip().splitlines()[0] if (raw or "").strip() else ""
+    m = _ALERT.match(line)
+    if m is None:
+        return None
+    return m.group(1), excerpt(line)
 
 
 def float_or_zero(value: Any) -> float:
