@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ingest.adapters._common import epoch_ts
 from ingest.db import Activity, Incident
 
 ALERT_LINK_WINDOW = timedelta(minutes=10)
@@ -67,15 +68,16 @@ def thread_links(session: Session, chunk_ids: set[str] | None = None) -> dict[st
             func.min(Activity.scope),
             func.max(Activity.incident),
             func.max(func.json_extract(Activity.detail, "$.thread_alert")),
+            func.min(func.json_extract(Activity.detail, "$.thread_start")),
         )
         .where(*cond)
         .group_by(Activity.chunk_id)
     ).all()
     if not threads:
         return {}
-    scopes = sorted({str(scope) for _, _, scope, _, _ in threads if scope})
-    lo = min(ts for _, ts, _, _, _ in threads) - OPEN_DEFAULT - CHANNEL_LINK_GRACE
-    hi = max(ts for _, ts, _, _, _ in threads) + ALERT_LINK_WINDOW
+    scopes = sorted({str(scope) for _, _, scope, _, _, _ in threads if scope})
+    lo = min(ts for _, ts, _, _, _, _ in threads) - OPEN_DEFAULT - CHANNEL_LINK_GRACE
+    hi = max(ts for _, ts, _, _, _, _ in threads) + ALERT_LINK_WINDOW
     by_scope: dict[str, list[tuple[str, datetime, datetime | None]]] = defaultdict(list)
     for key, scope, created, resolved in session.execute(
         select(Incident.key, Incident.scope, Incident.created_at, Incident.resolved_at).where(
@@ -84,13 +86,14 @@ def thread_links(session: Session, chunk_ids: set[str] | None = None) -> dict[st
     ):
         by_scope[str(scope)].append((str(key), created, resolved))
     out: dict[str, Link] = {}
-    for chunk, start, scope, named, alert in threads:
+    for chunk, start, scope, named, alert, opened in threads:
         if named:
             out[chunk] = Link(chunk, str(named), str(scope), "explicit-id", "the thread names the incident")
             continue
         candidates = by_scope.get(str(scope), [])
         if alert:
-            near = [(abs(start - created), key) for key, created, _ in candidates]
+            at = epoch_ts(opened) or start  # the alert bot's message opens the thread
+            near = [(abs(at - created), key) for key, created, _ in candidates]
             near = [(d, k) for d, k in near if d <= ALERT_LINK_WINDOW]
             if near:
                 d, key = min(near)

@@ -25,12 +25,14 @@ One rescue per (incident, person); each links to its evidence (activity ids, chu
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from agent.analytics.judgement import judge
 from agent.analytics.linking import Link, thread_links
 from agent.analytics.metrics import window_filter
 from agent.analytics.models import EscalationEdge, Rescue
@@ -242,6 +244,8 @@ def find_rescues(
         add(r)
     for r in _routed_away(session, since, until):
         add(r)
+    for r in _judged_rescues(session, since, until):
+        add(r)
     return sorted(found.values(), key=lambda r: (r.ts, r.incident, r.person))
 
 
@@ -311,6 +315,13 @@ def _routed_away(session: Session, since: datetime | None, until: datetime | Non
     by_incident: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_incident[str(row[1])].append(row)
+    for f in judge(session):  # fixes judged from messages hand the fix over too
+        if f.action == actions.FIX_SHARED and not f.stored and str(f.incident) in by_incident:
+            acts = by_incident[str(f.incident)]
+            acts.append(
+                (f.activity_id, f.incident, f.person, f.action, f.ts, None, f.chunk_id, *acts[0][7:9], None)
+            )
+            acts.sort(key=lambda r: (r[4], r[0]))
     out: list[Rescue] = []
     for inc, acts in by_incident.items():
         reached = [r for r in acts if r[3] in FIRST_ROUTED_ACTIONS]
@@ -368,16 +379,11 @@ def _pulled_by(detail: object, keys: dict[str, str]) -> str | None:
 
 def _chat_fixes(session: Session, since: datetime | None, until: datetime | None) -> list[Rescue]:
     """Fixes shared in a service's chat without an incident key, matched to the incident open then."""
-    fixes = session.execute(
-        select(Activity.id, Activity.person_id, Activity.scope, Activity.ts, Activity.chunk_id)
-        .join(Person, Person.id == Activity.person_id)
-        .where(
-            Activity.action == actions.FIX_SHARED,
-            Activity.incident.is_(None),
-            Activity.scope.like("service:%"),
-            *window_filter(Activity.ts, since, until),
-        )
-    ).all()
+    fixes = [
+        _FixRow(f.activity_id, f.person, f.scope, f.ts, f.chunk_id)
+        for f in judge(session, since, until)
+        if f.action == actions.FIX_SHARED and f.incident is None and f.scope.startswith("service:")
+    ]
     if not fixes:
         return []
     scopes = sorted({f.scope for f in fixes})
@@ -454,22 +460,113 @@ def _chat_fixes(session: Session, since: datetime | None, until: datetime | None
     return out
 
 
+@dataclass
+class _FixRow:
+    """A fix shared in chat (stored or judged), as the chat-fix rule reads it."""
+
+    id: int
+    person_id: str
+    scope: str
+    ts: datetime
+    chunk_id: str | None
+
+
+def _judged_rescues(session: Session, since: datetime | None, until: datetime | None) -> list[Rescue]:
+    """The unassigned-resolver and pulled-in rules over judged facts on an incident (stored ones are SQL's)."""
+    facts = [f for f in judge(session, since, until) if not f.stored and f.incident]
+    if not facts:
+        return []
+    incs = sorted({str(f.incident) for f in facts})
+    people = sorted({f.person for f in facts})
+    person = func.coalesce(Person.merged_into, Person.id)
+    incidents = {i.key: i for i in session.execute(select(Incident).where(Incident.key.in_(incs))).scalars()}
+    first: dict[tuple[str, str], datetime] = {}
+    acted: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)
+    routed: set[str] = set()
+    for inc, pid, action, ts, aid in session.execute(
+        select(Activity.incident, person, Activity.action, Activity.ts, Activity.id)
+        .join(Person, Person.id == Activity.person_id)
+        .where(Activity.incident.in_(incs))
+    ):
+        if action in ASSIGNING_ACTIONS:
+            routed.add(str(inc))
+            key = (str(inc), pid)
+            first[key] = min(first.get(key, ts), ts)
+        if action in ACTING_ACTIONS:
+            acted[(str(inc), pid)].append((ts, aid))
+    for f in facts:
+        if f.action == actions.FIX_SHARED:
+            acted[(str(f.incident), f.person)].append((f.ts, f.activity_id))
+    shifts: dict[str, list[tuple[datetime, datetime, str | None]]] = defaultdict(list)
+    scheduled: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    scopes = sorted({i.scope for i in incidents.values()})
+    for pid, start, end, scope in session.execute(
+        select(person, Shift.start, Shift.end, Shift.scope)
+        .join(Person, Person.id == Shift.person_id)
+        .where(or_(person.in_(people), Shift.scope.in_(scopes)))
+    ):
+        shifts[pid].append((start, end, scope))
+        if scope:
+            scheduled[str(scope)].append((start, end))
+
+    def on_call(pid: str, at: datetime, scope: str) -> bool:
+        return any(s <= at < e and (sc is None or sc == scope) for s, e, sc in shifts.get(pid, []))
+
+    out: list[Rescue] = []
+    for f in facts:
+        inc = incidents.get(str(f.incident))
+        if inc is None or on_call(f.person, f.ts, inc.scope):
+            continue
+        when = first.get((inc.key, f.person))
+        chunks = sorted({c for c in (f.chunk_id, inc.chunk_id) if c})
+        if f.action == actions.FIX_SHARED:
+            if when is not None and when <= f.ts:
+                continue
+            known = inc.key in routed or any(s <= f.ts < e for s, e in scheduled.get(inc.scope, []))
+            if known:
+                out.append(
+                    Rescue(
+                        incident=inc.key,
+                        scope=inc.scope,
+                        incident_class=inc.incident_class,
+                        person=f.person,
+                        kind="unassigned-resolver",
+                        ts=f.ts,
+                        activity_ids=[f.activity_id],
+                        chunk_ids=chunks,
+                    )
+                )
+        elif f.action == actions.MENTIONED:
+            if when is not None and when < f.ts:
+                continue
+            later = [a for a in acted.get((inc.key, f.person), []) if a[0] >= f.ts]
+            if later:
+                out.append(
+                    Rescue(
+                        incident=inc.key,
+                        scope=inc.scope,
+                        incident_class=inc.incident_class,
+                        person=f.person,
+                        kind="pulled-in",
+                        ts=f.ts,
+                        pulled_by=f.by,
+                        activity_ids=sorted({f.activity_id, max(later)[1]}),
+                        chunk_ids=chunks,
+                    )
+                )
+    return out
+
+
 def _pulled_in_threads(
     session: Session, chunks: set[str]
 ) -> dict[tuple[str, str], tuple[datetime, str | None, int]]:
     """(thread chunk, person) -> (first time pulled in by name there, by whom, the mention's activity id)."""
     if not chunks:
         return {}
-    keys = _slack_keys(session)
-    canon = _canonical_map(session)
     out: dict[tuple[str, str], tuple[datetime, str | None, int]] = {}
-    for aid, chunk, pid, ts, detail in session.execute(
-        select(Activity.id, Activity.chunk_id, Activity.person_id, Activity.ts, Activity.detail)
-        .where(Activity.action == actions.MENTIONED, Activity.chunk_id.in_(sorted(chunks)))
-        .order_by(Activity.ts, Activity.id)
-    ):
-        by = _pulled_by(detail, keys)
-        out.setdefault((str(chunk), pid), (ts, canon.get(by, by) if by else None, aid))
+    for f in judge(session):
+        if f.action == actions.MENTIONED and f.chunk_id in chunks:
+            out.setdefault((f.chunk_id, f.person), (f.ts, f.by, f.activity_id))
     return out
 
 
@@ -551,16 +648,9 @@ def escalation_graph(
             if src:
                 add(src, dst, kind, scope, cls, 1)
 
-    mentions = session.execute(
-        select(Activity.person_id, Activity.scope, Activity.detail, Incident.incident_class)
-        .join(Person, Person.id == Activity.person_id)
-        .outerjoin(Incident, Incident.key == Activity.incident)
-        .where(Activity.action == actions.MENTIONED, *window_filter(Activity.ts, since, until))
-    )
-    for dst, scope, detail, cls in mentions:
-        src = _pulled_by(detail, keys)
-        if src:
-            add(src, dst, actions.MENTIONED, scope, cls, 1)
+    for f in judge(session, since, until):
+        if f.action == actions.MENTIONED and f.by:
+            add(f.by, f.person, actions.MENTIONED, f.scope, f.incident_class, 1)
     return sorted(edges.values(), key=lambda e: (-e.count, e.source, e.target)), dict(indeg)
 
 
