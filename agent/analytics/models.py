@@ -131,6 +131,12 @@ class RescuePattern(BaseModel):
     chunk_ids: list[str]
     first: datetime
     last: datetime
+    kinds: list[str] = Field(
+        default_factory=list, description="Rescue kinds seen (escalated-to, advice, ...)."
+    )
+    links: list[str] = Field(
+        default_factory=list, description="Which rule tied each chat thread to its incident (linking)."
+    )
 
 
 class RunbookCoverage(BaseModel):

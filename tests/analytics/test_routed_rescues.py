@@ -116,3 +116,12 @@ def test_team_incident_channel_activity_counts_on_the_paged_service(org_ws: Work
     scopes = {s.scope: s for s in compute_map(org_ws).scopes}
     assert "service:identity" not in scopes  # the team channel's name is not a service
     assert scopes[AUTH].rescues == 8
+
+
+def test_patterns_json_shows_the_rescue_kinds_and_which_rule_linked_each_thread(org_ws: Workspace) -> None:
+    from agent.analytics.patterns import patterns
+
+    result = patterns(org_ws).model_dump(mode="json")
+    kim = next(p for p in result["rescue_patterns"] if p["person"] == "kim-tanaka" and p["scope"] == AUTH)
+    assert {"escalated-to", "reassigned-to", "advice"} <= set(kim["kinds"])
+    assert len(kim["links"]) == 3 and all("(alert: " in x for x in kim["links"])
