@@ -349,3 +349,22 @@ def test_name_index_finds_every_known_name_in_one_pass() -> None:
     text = "paging Grant Slater and maya; @kim is a handle, kimchi is food, al is too short"
     assert index.find(text) == [("U1", 7, 19), ("U2", 24, 28)]
     assert text[7:19] == "Grant Slater"
+
+
+def test_message_text_kept_as_evidence_is_redacted_before_it_is_cut(tmp_path: Path) -> None:
+    """The text stored for judgement never carries a secret, even one the length limit would cut."""
+    import json
+
+    from ingest.adapters._common import JUDGEMENT_CHARS
+
+    export = tmp_path / "export"
+    shutil.copytree(EXPORT, export)
+    key = "AKIA" + "QWERTYUIOPASDFGH"
+    day = export / "inc-payments-api-2024-03-01" / "2024-03-01.json"
+    msgs = json.loads(day.read_text())
+    msgs[2]["text"] = "x" * (JUDGEMENT_CHARS - 10) + f" use {key} to log in"
+    day.write_text(json.dumps(msgs))
+    records, _ = read([export])
+    texts = [a.detail.get("text", "") for r in records.values() for a in r.activities]
+    assert any(t.startswith("x" * 100) for t in texts)
+    assert not any("AKIA" in t or "QWERTYUIOP" in t for t in texts)
