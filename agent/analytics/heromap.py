@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.analytics.heroes import judge_scope, label, why_line
-from agent.analytics.judgement import judge, judged_weights
+from agent.analytics.judgement import judge, judged_fixes, judged_weights
 from agent.analytics.metrics import (
     CLASS_PREFIX,
     IncidentStats,
@@ -296,6 +296,8 @@ def person_share(
         handled: dict[str, set[str]] = defaultdict(set)
         for inc, pid in rows:
             handled[inc].add(pid)
+        for f in judged_fixes(session, scope, since, until):  # fixes judged from chat messages
+            handled[f.incident or ""].add(f.person)
         rescued = {
             r.incident
             for r in find_rescues(session, since, until)

@@ -442,3 +442,14 @@ def judged_weights(facts: list[Fact], weights: dict[str, float]) -> dict[tuple[s
         if f.incident_class:
             out[(f"class:{f.incident_class}", f.person)] += w
     return dict(out)
+
+
+def judged_fixes(session: Session, scope: str, since: datetime | None, until: datetime | None) -> list[Fact]:
+    """Fixes judged from messages (not stored as such) on incidents of ``scope`` (a service or ``class:``)."""
+    out = []
+    for f in judge(session, since, until):
+        if f.stored or f.action != actions.FIX_SHARED or not f.incident:
+            continue
+        if f.scope == scope or (f.incident_class and f"class:{f.incident_class}" == scope):
+            out.append(f)
+    return out
