@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.analytics.heroes import judge_scope, label, why_line
+from agent.analytics.judgement import judge, judged_fixes, judged_weights
 from agent.analytics.metrics import (
     CLASS_PREFIX,
     IncidentStats,
@@ -135,6 +136,8 @@ def _compute(
     rescues = find_rescues(session, since, until)
     _, indeg = escalation_graph(session, since, until)
     _attach(stats, rescues, indeg)
+    for (scope, pid), w in judged_weights(judge(session, since, until), rule.weight_table()).items():
+        stats.setdefault(scope, ScopeStats(scope)).people.setdefault(pid, PersonStats()).weight += w
     for st in stats.values():
         for p in st.people.values():
             p.weight += rule.rescue_bonus * p.rescues
@@ -293,6 +296,8 @@ def person_share(
         handled: dict[str, set[str]] = defaultdict(set)
         for inc, pid in rows:
             handled[inc].add(pid)
+        for f in judged_fixes(session, scope, since, until):  # fixes judged from chat messages
+            handled[f.incident or ""].add(f.person)
         rescued = {
             r.incident
             for r in find_rescues(session, since, until)

@@ -98,11 +98,17 @@ class Rescue(BaseModel):
     scope: str
     incident_class: str | None = None
     person: str
-    kind: str = Field(description="unassigned-resolver, pulled-in, or chat-fix")
+    kind: str = Field(
+        description="unassigned-resolver, pulled-in, chat-fix, advice, escalated-to or reassigned-to (joined by +)"
+    )
     ts: datetime
     pulled_by: str | None = None
     activity_ids: list[int] = Field(default_factory=list)
     chunk_ids: list[str] = Field(default_factory=list)
+    links: list[str] = Field(
+        default_factory=list,
+        description="How a chat thread was tied to the incident (agent.analytics.linking).",
+    )
 
 
 class EscalationEdge(BaseModel):
@@ -125,6 +131,12 @@ class RescuePattern(BaseModel):
     chunk_ids: list[str]
     first: datetime
     last: datetime
+    kinds: list[str] = Field(
+        default_factory=list, description="Rescue kinds seen (escalated-to, advice, ...)."
+    )
+    links: list[str] = Field(
+        default_factory=list, description="Which rule tied each chat thread to its incident (linking)."
+    )
 
 
 class RunbookCoverage(BaseModel):

@@ -44,6 +44,8 @@ def rescue_patterns(rescues: list[Rescue], minimum: int = RESCUE_PATTERN_MIN) ->
                 incidents=sorted({r.incident for r in rs}),
                 activity_ids=sorted({a for r in rs for a in r.activity_ids}),
                 chunk_ids=sorted({c for r in rs for c in r.chunk_ids}),
+                kinds=sorted({k for r in rs for k in r.kind.split("+")}),
+                links=sorted({x for r in rs for x in r.links}),
                 first=min(r.ts for r in rs),
                 last=max(r.ts for r in rs),
             )

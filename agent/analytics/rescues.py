@@ -12,7 +12,12 @@ or who was pulled in by name. Concretely:
   acting on it (resolving, sharing a fix, annotating, acknowledging, writing in the thread...), when
   that person was neither assigned nor on call when pulled in;
 - ``chat-fix``: a ``fix_shared`` in chat without an incident key, in a service scope while an
-  incident of that service was open (plus a grace period), by someone neither assigned nor on call.
+  incident of that service was open (plus a grace period), by someone neither assigned nor on call;
+- ``escalated-to`` / ``reassigned-to``: work routed away from the person it was routed to first (the
+  first assignee, or whoever was paged first) to a named person by a person (a manual escalation or
+  reassignment in PagerDuty, a reassignment in Jira), who then resolves it or shares the fix. An
+  escalation policy's timeout to whoever is on call at the next level is scheduled routing, not a
+  rescue; it still counts as an escalation received (the concentration the hero rule watches).
 
 One rescue per (incident, person); each links to its evidence (activity ids, chunk ids).
 """
@@ -20,12 +25,15 @@ One rescue per (incident, person); each links to its evidence (activity ids, chu
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from agent.analytics.judgement import judge
+from agent.analytics.linking import Link, thread_links
 from agent.analytics.metrics import window_filter
 from agent.analytics.models import EscalationEdge, Rescue
 from agent.analytics.rules import ACTING_ACTIONS, ASSIGNING_ACTIONS, PULL_ACTIONS, RESOLVING_ACTIONS
@@ -126,6 +134,7 @@ def find_rescues(
         old.activity_ids = sorted(set(old.activity_ids) | set(r.activity_ids))
         old.chunk_ids = sorted(set(old.chunk_ids) | set(r.chunk_ids))
         old.pulled_by = old.pulled_by or r.pulled_by
+        old.links = old.links + [x for x in r.links if x not in old.links]
         old.ts = min(old.ts, r.ts)
 
     # unassigned resolvers
@@ -233,7 +242,125 @@ def find_rescues(
 
     for r in _chat_fixes(session, since, until):
         add(r)
+    for r in _routed_away(session, since, until):
+        add(r)
+    for r in _judged_rescues(session, since, until):
+        add(r)
     return sorted(found.values(), key=lambda r: (r.ts, r.incident, r.person))
+
+
+ROUTING_ACTIONS = (actions.ASSIGNED, actions.ESCALATED, actions.REASSIGNED, actions.TICKET_ASSIGNED)
+"""Actions that route an incident to a person (paging policy, a person's escalation or reassignment)."""
+
+FIRST_ROUTED_ACTIONS = (*ROUTING_ACTIONS, actions.NOTIFIED, actions.ACKNOWLEDGED)
+"""Actions that show whom an incident reached first (an export may log only the page, not an assignment)."""
+
+ROUTED_RESOLVING_ACTIONS = (actions.RESOLVED, actions.FIX_SHARED, actions.TICKET_RESOLVED)
+"""Acts that end an incident or hand over its fix, for work routed to a named person."""
+
+SCHEDULED_VIA = frozenset({"timeout", "auto", "escalation_policy", "schedule"})
+"""Routing channels that are the policy's own doing (PagerDuty logs an escalation timeout as ``timeout``)."""
+
+
+def routed_by_name(action: str, detail: object) -> bool:
+    """Whether a routing act sends work to a named person (a person routed it), not the policy."""
+    d = detail if isinstance(detail, dict) else {}
+    if str(d.get("via") or "").lower() in SCHEDULED_VIA and not d.get("manual"):
+        return False
+    if "manual" in d:
+        return bool(d["manual"])
+    return action == actions.REASSIGNED
+
+
+def _routed_away(session: Session, since: datetime | None, until: datetime | None) -> list[Rescue]:
+    """Work a person routed away from its first holder to a named person who resolved it or gave the fix."""
+    moved = (
+        select(Activity.incident)
+        .where(
+            Activity.incident.is_not(None),
+            Activity.action.in_(ROUTING_ACTIONS),
+            *window_filter(Activity.ts, since, until),
+        )
+        .group_by(Activity.incident)
+        .having(
+            or_(
+                func.count(func.distinct(Activity.person_id)) > 1,
+                func.sum(Activity.action.in_((actions.ESCALATED, actions.REASSIGNED))) > 0,
+                func.sum(func.coalesce(func.json_extract(Activity.detail, "$.manual"), 0)) > 0,
+            )
+        )
+        .subquery()
+    )
+    person = func.coalesce(Person.merged_into, Person.id)
+    rows = session.execute(
+        select(
+            Activity.id,
+            Activity.incident,
+            person,
+            Activity.action,
+            Activity.ts,
+            Activity.detail,
+            Activity.chunk_id,
+            Incident.scope,
+            Incident.incident_class,
+            Incident.chunk_id,
+        )
+        .join(moved, moved.c.incident == Activity.incident)
+        .join(Incident, Incident.key == Activity.incident)
+        .join(Person, Person.id == Activity.person_id)
+        .where(Activity.action.in_((*FIRST_ROUTED_ACTIONS, *ROUTED_RESOLVING_ACTIONS)))
+        .order_by(Activity.incident, Activity.ts, Activity.id)
+    ).all()
+    keys = _slack_keys(session)
+    by_incident: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_incident[str(row[1])].append(row)
+    for f in judge(session):  # fixes judged from messages hand the fix over too
+        if f.action == actions.FIX_SHARED and not f.stored and str(f.incident) in by_incident:
+            acts = by_incident[str(f.incident)]
+            acts.append(
+                (f.activity_id, f.incident, f.person, f.action, f.ts, None, f.chunk_id, *acts[0][7:9], None)
+            )
+            acts.sort(key=lambda r: (r[4], r[0]))
+    out: list[Rescue] = []
+    for inc, acts in by_incident.items():
+        reached = [r for r in acts if r[3] in FIRST_ROUTED_ACTIONS]
+        if not reached:
+            continue
+        first_ts = reached[0][4]
+        first = {r[2] for r in reached if r[4] == first_ts}
+        done: set[str] = set()
+        for aid, _, pid, action, ts, detail, chunk, scope, cls, inc_chunk in acts:
+            if action not in ROUTING_ACTIONS or pid in first or pid in done:
+                continue
+            if not routed_by_name(action, detail) or not window_filter_ok(ts, since, until):
+                continue
+            ended = next(
+                (r for r in acts if r[2] == pid and r[3] in ROUTED_RESOLVING_ACTIONS and r[4] >= ts), None
+            )
+            if ended is None:
+                continue
+            done.add(pid)
+            by = _pulled_by(detail, keys)
+            out.append(
+                Rescue(
+                    incident=inc,
+                    scope=scope,
+                    incident_class=cls,
+                    person=pid,
+                    kind="escalated-to" if action == actions.ESCALATED else "reassigned-to",
+                    ts=ts,
+                    pulled_by=by,
+                    activity_ids=sorted({aid, ended[0]}),
+                    chunk_ids=sorted({c for c in (chunk, ended[6], inc_chunk) if c}),
+                )
+            )
+    return out
+
+
+def window_filter_ok(ts: datetime, since: datetime | None, until: datetime | None) -> bool:
+    """``since <= ts < until`` in Python (the same bounds ``window_filter`` puts in SQL)."""
+    return (since is None or ts >= since) and (until is None or ts < until)
 
 
 def _slack_keys(session: Session) -> dict[str, str]:
@@ -252,16 +379,11 @@ def _pulled_by(detail: object, keys: dict[str, str]) -> str | None:
 
 def _chat_fixes(session: Session, since: datetime | None, until: datetime | None) -> list[Rescue]:
     """Fixes shared in a service's chat without an incident key, matched to the incident open then."""
-    fixes = session.execute(
-        select(Activity.id, Activity.person_id, Activity.scope, Activity.ts, Activity.chunk_id)
-        .join(Person, Person.id == Activity.person_id)
-        .where(
-            Activity.action == actions.FIX_SHARED,
-            Activity.incident.is_(None),
-            Activity.scope.like("service:%"),
-            *window_filter(Activity.ts, since, until),
-        )
-    ).all()
+    fixes = [
+        _FixRow(f.activity_id, f.person, f.scope, f.ts, f.chunk_id)
+        for f in judge(session, since, until)
+        if f.action == actions.FIX_SHARED and f.incident is None and f.scope.startswith("service:")
+    ]
     if not fixes:
         return []
     scopes = sorted({f.scope for f in fixes})
@@ -274,17 +396,29 @@ def _chat_fixes(session: Session, since: datetime | None, until: datetime | None
         )
     ).scalars():
         incidents[inc.scope].append(inc)
-    pairs: list[tuple[Any, Incident]] = []
+    links = thread_links(session, {f.chunk_id for f in fixes if f.chunk_id})
+    by_key = {
+        inc.key: inc
+        for inc in session.execute(
+            select(Incident).where(Incident.key.in_(sorted({lk.incident for lk in links.values()})))
+        ).scalars()
+    }
+    pairs: list[tuple[Any, Incident, Link | None]] = []
     for f in fixes:
+        link = links.get(f.chunk_id) if f.chunk_id else None
+        if link is not None and link.incident in by_key:
+            pairs.append((f, by_key[link.incident], link))
+            continue
         for inc in incidents.get(f.scope, []):
             end = (inc.resolved_at or inc.created_at + CHAT_FIX_OPEN_DEFAULT) + CHAT_FIX_GRACE
             if inc.created_at <= f.ts <= end:
-                pairs.append((f, inc))
+                pairs.append((f, inc, None))
                 break
     if not pairs:
         return []
-    keys = sorted({inc.key for _, inc in pairs})
-    people = sorted({f.person_id for f, _ in pairs})  # type: ignore[attr-defined]
+    advised = _pulled_in_threads(session, {f.chunk_id for f, _, _ in pairs if f.chunk_id})
+    keys = sorted({inc.key for _, inc, _ in pairs})
+    people = sorted({f.person_id for f, _, _ in pairs})  # type: ignore[attr-defined]
     assigned: dict[tuple[str, str], datetime] = {}
     for inc_key, pid, ts in session.execute(
         select(Activity.incident, Activity.person_id, func.min(Activity.ts))
@@ -300,25 +434,139 @@ def _chat_fixes(session: Session, since: datetime | None, until: datetime | None
     ):
         shifts[pid].append((start, end, scope))
     out = []
-    for fx, inc in pairs:
+    for fx, inc, link in pairs:
         pid = fx.person_id  # type: ignore[attr-defined]
         when = assigned.get((inc.key, pid))
         if when is not None and when <= fx.ts:  # type: ignore[attr-defined]
             continue
         if any(s <= fx.ts < e and (sc is None or sc == inc.scope) for s, e, sc in shifts.get(pid, [])):  # type: ignore[attr-defined]
             continue
+        pull = advised.get((fx.chunk_id, pid))  # type: ignore[attr-defined]
+        advice = pull is not None and pull[0] <= fx.ts  # type: ignore[attr-defined]
         out.append(
             Rescue(
                 incident=inc.key,
                 scope=inc.scope,
                 incident_class=inc.incident_class,
                 person=pid,
-                kind="chat-fix",
+                kind="advice" if advice else "chat-fix",
                 ts=fx.ts,
-                activity_ids=[fx.id],
+                pulled_by=pull[1] if advice and pull else None,
+                activity_ids=sorted({fx.id, *([pull[2]] if advice and pull else [])}),  # type: ignore[attr-defined]
                 chunk_ids=sorted({c for c in (fx.chunk_id, inc.chunk_id) if c}),  # type: ignore[attr-defined]
+                links=[link.evidence()] if link else [],
             )
         )
+    return out
+
+
+@dataclass
+class _FixRow:
+    """A fix shared in chat (stored or judged), as the chat-fix rule reads it."""
+
+    id: int
+    person_id: str
+    scope: str
+    ts: datetime
+    chunk_id: str | None
+
+
+def _judged_rescues(session: Session, since: datetime | None, until: datetime | None) -> list[Rescue]:
+    """The unassigned-resolver and pulled-in rules over judged facts on an incident (stored ones are SQL's)."""
+    facts = [f for f in judge(session, since, until) if not f.stored and f.incident]
+    if not facts:
+        return []
+    incs = sorted({str(f.incident) for f in facts})
+    people = sorted({f.person for f in facts})
+    person = func.coalesce(Person.merged_into, Person.id)
+    incidents = {i.key: i for i in session.execute(select(Incident).where(Incident.key.in_(incs))).scalars()}
+    first: dict[tuple[str, str], datetime] = {}
+    acted: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)
+    routed: set[str] = set()
+    for inc, pid, action, ts, aid in session.execute(
+        select(Activity.incident, person, Activity.action, Activity.ts, Activity.id)
+        .join(Person, Person.id == Activity.person_id)
+        .where(Activity.incident.in_(incs))
+    ):
+        if action in ASSIGNING_ACTIONS:
+            routed.add(str(inc))
+            key = (str(inc), pid)
+            first[key] = min(first.get(key, ts), ts)
+        if action in ACTING_ACTIONS:
+            acted[(str(inc), pid)].append((ts, aid))
+    for f in facts:
+        if f.action == actions.FIX_SHARED:
+            acted[(str(f.incident), f.person)].append((f.ts, f.activity_id))
+    shifts: dict[str, list[tuple[datetime, datetime, str | None]]] = defaultdict(list)
+    scheduled: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    scopes = sorted({i.scope for i in incidents.values()})
+    for pid, start, end, scope in session.execute(
+        select(person, Shift.start, Shift.end, Shift.scope)
+        .join(Person, Person.id == Shift.person_id)
+        .where(or_(person.in_(people), Shift.scope.in_(scopes)))
+    ):
+        shifts[pid].append((start, end, scope))
+        if scope:
+            scheduled[str(scope)].append((start, end))
+
+    def on_call(pid: str, at: datetime, scope: str) -> bool:
+        return any(s <= at < e and (sc is None or sc == scope) for s, e, sc in shifts.get(pid, []))
+
+    out: list[Rescue] = []
+    for f in facts:
+        inc = incidents.get(str(f.incident))
+        if inc is None or on_call(f.person, f.ts, inc.scope):
+            continue
+        when = first.get((inc.key, f.person))
+        chunks = sorted({c for c in (f.chunk_id, inc.chunk_id) if c})
+        if f.action == actions.FIX_SHARED:
+            if when is not None and when <= f.ts:
+                continue
+            known = inc.key in routed or any(s <= f.ts < e for s, e in scheduled.get(inc.scope, []))
+            if known:
+                out.append(
+                    Rescue(
+                        incident=inc.key,
+                        scope=inc.scope,
+                        incident_class=inc.incident_class,
+                        person=f.person,
+                        kind="unassigned-resolver",
+                        ts=f.ts,
+                        activity_ids=[f.activity_id],
+                        chunk_ids=chunks,
+                    )
+                )
+        elif f.action == actions.MENTIONED:
+            if when is not None and when < f.ts:
+                continue
+            later = [a for a in acted.get((inc.key, f.person), []) if a[0] >= f.ts]
+            if later:
+                out.append(
+                    Rescue(
+                        incident=inc.key,
+                        scope=inc.scope,
+                        incident_class=inc.incident_class,
+                        person=f.person,
+                        kind="pulled-in",
+                        ts=f.ts,
+                        pulled_by=f.by,
+                        activity_ids=sorted({f.activity_id, max(later)[1]}),
+                        chunk_ids=chunks,
+                    )
+                )
+    return out
+
+
+def _pulled_in_threads(
+    session: Session, chunks: set[str]
+) -> dict[tuple[str, str], tuple[datetime, str | None, int]]:
+    """(thread chunk, person) -> (first time pulled in by name there, by whom, the mention's activity id)."""
+    if not chunks:
+        return {}
+    out: dict[tuple[str, str], tuple[datetime, str | None, int]] = {}
+    for f in judge(session):
+        if f.action == actions.MENTIONED and f.chunk_id in chunks:
+            out.setdefault((f.chunk_id, f.person), (f.ts, f.by, f.activity_id))
     return out
 
 
@@ -327,9 +575,11 @@ def escalation_graph(
 ) -> tuple[list[EscalationEdge], dict[tuple[str, str], int]]:
     """Who hands work to whom, and (scope, person) -> escalations received there (incl. class scopes).
 
-    An escalation or reassignment goes from the incident's previous holder (the person before in its
-    assignment sequence, found with a LAG window) to its receiver; a pull-in by name in chat goes from
-    the person who wrote the mention.
+    An escalation or reassignment goes from the holders its source names (``detail.from``: PagerDuty's
+    assignees or first paged people, Jira's previous assignee), else from the incident's previous
+    holder (the person before in its assignment sequence, found with a LAG window), to its receiver;
+    a person's manual assignment counts as a reassignment; a pull-in by name in chat goes from the
+    person who wrote the mention.
     """
     canon = _canonical_map(session)
     person = func.coalesce(Person.merged_into, Person.id)
@@ -339,6 +589,8 @@ def escalation_graph(
             person.label("person"),
             Activity.action.label("action"),
             Activity.ts.label("ts"),
+            Activity.detail.label("detail"),
+            func.json_extract(Activity.detail, "$.from[0]").label("sender"),
             func.lag(person)
             .over(partition_by=Activity.incident, order_by=(Activity.ts, Activity.id))
             .label("prev"),
@@ -346,7 +598,7 @@ def escalation_graph(
         .join(Person, Person.id == Activity.person_id)
         .where(
             Activity.incident.is_not(None),
-            Activity.action.in_((actions.ASSIGNED, actions.ESCALATED, actions.REASSIGNED)),
+            Activity.action.in_(ROUTING_ACTIONS),
         )
         .subquery()
     )
@@ -357,10 +609,18 @@ def escalation_graph(
             seq.c.action.in_((actions.ESCALATED, actions.REASSIGNED)),
             seq.c.prev.is_not(None),
             seq.c.prev != seq.c.person,
+            seq.c.sender.is_(None),
             *window_filter(seq.c.ts, since, until),
         )
         .group_by(seq.c.prev, seq.c.person, seq.c.action, Incident.scope, Incident.incident_class)
     )
+    # routing acts that say who held the work (PagerDuty's holders, Jira's previous assignee): the
+    # edge starts there, whatever the order of log lines; a person's manual assignment is a handover
+    said = session.execute(
+        select(seq.c.person, seq.c.action, seq.c.detail, Incident.scope, Incident.incident_class)
+        .join(Incident, Incident.key == seq.c.incident)
+        .where(seq.c.sender.is_not(None), *window_filter(seq.c.ts, since, until))
+    ).all()
     edges: dict[tuple[str, str], EscalationEdge] = {}
     indeg: dict[tuple[str, str], int] = defaultdict(int)
 
@@ -378,18 +638,19 @@ def escalation_graph(
 
     for prev, dst, action, scope, cls, n in session.execute(stmt):
         add(prev, dst, action, scope, cls, int(n))
-
     keys = _slack_keys(session)
-    mentions = session.execute(
-        select(Activity.person_id, Activity.scope, Activity.detail, Incident.incident_class)
-        .join(Person, Person.id == Activity.person_id)
-        .outerjoin(Incident, Incident.key == Activity.incident)
-        .where(Activity.action == actions.MENTIONED, *window_filter(Activity.ts, since, until))
-    )
-    for dst, scope, detail, cls in mentions:
-        src = _pulled_by(detail, keys)
-        if src:
-            add(src, dst, actions.MENTIONED, scope, cls, 1)
+    for dst, action, detail, scope, cls in said:
+        if action not in (actions.ESCALATED, actions.REASSIGNED) and not routed_by_name(action, detail):
+            continue  # the first routing of the work, not a handover
+        kind = actions.ESCALATED if action == actions.ESCALATED else actions.REASSIGNED
+        for src_key in (detail or {}).get("from") or []:
+            src = keys.get(str(src_key))
+            if src:
+                add(src, dst, kind, scope, cls, 1)
+
+    for f in judge(session, since, until):
+        if f.action == actions.MENTIONED and f.by:
+            add(f.by, f.person, actions.MENTIONED, f.scope, f.incident_class, 1)
     return sorted(edges.values(), key=lambda e: (-e.count, e.source, e.target)), dict(indeg)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from agent.analytics.judgement import judge
 from agent.drafting import facts
 from ingest.db import Activity, Chunk, Incident
 
@@ -137,15 +138,11 @@ def _class_picks(ws: Any, group: IncidentGroup, hero: str | None) -> list[str]:
         rows = s.execute(
             select(Chunk.id, Chunk.kind, Chunk.title, Chunk.ts).where(Chunk.id.in_(group.chunks))
         ).all()
-        acts = s.execute(
-            select(Activity.chunk_id, Activity.person_id, Activity.action).where(
-                Activity.chunk_id.in_(group.chunks)
-            )
-        ).all()
+        wanted = set(group.chunks)
+        acts = [(f.chunk_id, f.person) for f in judge(s) if f.action == "fix_shared" and f.chunk_id in wanted]
     fixers: dict[str, set[str | None]] = defaultdict(set)
-    for cid, pid, action in acts:
-        if action == "fix_shared":
-            fixers[cid].add(pid)
+    for cid, pid in acts:
+        fixers[str(cid)].add(pid)
     buckets: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
         hero_fix = bool(hero) and hero in fixers.get(r.id, set())

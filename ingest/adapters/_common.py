@@ -28,15 +28,11 @@ Scopes
 People and actions
     ``is_bot_name(name) -> bool``                     ``[bot]`` logins, System, Alert API, integrations.
     ``actor_ref(source, value, is_bot=False) -> PersonRef``  A bare actor string (email or username).
-    ``asks_for_help(text) -> bool``                   The message asks someone for help.
-    ``is_pull_in(text, who, strict=False) -> bool``   ``who`` (a mention token as written in
-        ``text``, e.g. ``<@U123>`` or ``@grant``) is pulled in by name: "paging X", "X can you
-        take a look", "cc X", "X fixed this last time" ...; ``strict`` needs the phrase next to it.
-    ``named_pull_ins(text, names) -> list[str]``      Keys of people pulled in by plain name
-        ("paging Grant"); ``names`` maps unambiguous written names to person keys.
+    ``NameIndex(names).find(text) -> [(key, start, end)]``  Known written names in a text, one pass.
+    ``evidence_text(text) -> str``                    A message's text kept for judgement (redacted, cut).
     ``mention_tokens(text) -> list[str]``             ``@handle`` tokens in plain text (no emails).
-    ``carries_fix(text) -> bool``                     The message carries a fix: a command in code
-        (``kubectl ...``, SQL, ``./script``; a quoted error is not one) or a fix phrase.
+    Whether a mention pulls someone in or a message carries a fix is judged in
+    ``agent.analytics.judgement``, not here.
     ``incident_refs(text) -> list[str]``              Incident keys referenced (``pagerduty:<id>``,
         ``opsgenie:<id>``), in order of appearance, without duplicates.
 
@@ -399,97 +395,65 @@ def actor_ref(source: str, value: str, is_bot: bool = False) -> PersonRef:
 
 # ---------------------------------------------------------------------------------------------- pull-ins
 
-_HELP = re.compile(
-    r"\b(?:can|could|would|will)\s+(?:you|u|someone|somebody|anyone|anybody)\b"
-    r"|\b(?:please|pls|plz)\b|\bhelp\b|\btake a look\b|\bhave a look\b|\blook at this\b|\bptal\b"
-    r"|\bpaging\b|\bneed (?:someone|somebody|eyes|help|a hand|you)\b|\banyone (?:around|awake|online)\b"
-    r"|\bescalat\w*\b|\bany (?:idea|ideas|clue)\b|\bjump on\b|\bhop on\b|\bjoin (?:the|us)\b",
-    re.IGNORECASE,
-)
-_BEFORE = re.compile(
-    r"(?:\bpaging|\bpage|\bping(?:ing)?|\bcc:?|\bneed|\bcalling|\bloop(?:ing)? in|\bpull(?:ing)? in"
-    r"|\bbring(?:ing)? in|\badding|\bescalat\w* to|\bget|\bgrab|\bwake(?: up)?|\bask|\b(?:where(?:'s| is)))"
-    r"[\s:,]*(?:\S+[\s,]+){0,2}$",
-    re.IGNORECASE,
-)
-_AFTER = re.compile(
-    r"^[\s:,\-–]*(?:\S+\s+){0,3}?"
-    r"(?:can (?:you|u)|could you|would you|will you|pls|please|plz|help|take a look|have a look|ptal"
-    r"|any (?:idea|ideas|clue)|(?:are )?you (?:around|there|online|awake)|fixed (?:this|it|that)"
-    r"|knows?\b|did (?:this|it) last time|(?:has |have )?(?:seen|saw) this|last time|mind\b|need you"
-    r"|thoughts\b|is (?:this|that) yours|on it\?)",
-    re.IGNORECASE,
-)
-_THANKS = re.compile(
-    r"(?:\bthanks?|\bthank you|\bty|\bkudos|\bshout-?out|\bgreat work|\bnice|\bcongrats)[\s,!:]*$", re.I
-)
 _PLAIN_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9][\w.\-]*[A-Za-z0-9_]|[A-Za-z0-9])")
 
 
-def asks_for_help(text: str | None) -> bool:
-    """Whether a message asks someone for help."""
-    return bool(text) and bool(_HELP.search(text))  # type: ignore[arg-type]
+_NAME_TOKEN = re.compile(r"\w+(?:[.\-'’]\w+)*")
+
+NAME_MIN_CHARS = 3
+"""Shortest written name indexed (shorter ones collide with ordinary words: "al", "jo")."""
 
 
-def is_pull_in(text: str | None, who: str, strict: bool = False) -> bool:
-    """Whether the mention ``who`` (as written in ``text``) pulls that person in by name.
+class NameIndex:
+    """All known written names (full names, first names, handles) of a source, found in one pass.
 
-    ``strict`` (for plain names rather than explicit mentions) needs a pull-in phrase right next
-    to the name; otherwise a mention in any message that asks for help counts too.
+    Names are split into word tokens and indexed by their first token, so finding every name in a
+    text is one tokenisation and one dictionary lookup per word: linear in the text, whatever the
+    number of people (issue 13, "Names in one pass").
     """
-    if not text or not who or who not in text:
-        return False
-    start = 0
-    while (pos := text.find(who, start)) >= 0:
-        before, after = text[:pos], text[pos + len(who) :]
-        start = pos + len(who)
-        if strict and (after[:1].isalnum() or after[:2] in ("'s", "’s") or (before[-1:].isalnum())):
-            continue  # part of another word, or a possessive ("Grant's change")
-        sentence_after = re.split(r"[.!\n]", after, maxsplit=1)[0]
-        if _BEFORE.search(before[-60:]) or _AFTER.search(sentence_after[:80]):
-            return True
-        if _THANKS.search(before[-30:]):
-            continue
-        # addressed directly with a question: "<@U1> is the queue draining?"
-        if not before.strip() and "?" in sentence_after:
-            return True
-        if not strict and asks_for_help(text):
-            return True
-    return False
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self._first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for name, key in names.items():
+            tokens = tuple(t.lower() for t in _NAME_TOKEN.findall(name))
+            if not tokens or len(name.strip()) < NAME_MIN_CHARS:
+                continue
+            self._first.setdefault(tokens[0], []).append((tokens, key))
+        for seqs in self._first.values():
+            seqs.sort(key=lambda sk: -len(sk[0]))
+
+    def __bool__(self) -> bool:
+        return bool(self._first)
+
+    def find(self, text: str | None) -> list[tuple[str, int, int]]:
+        """(key, start, end) of each whole-word name written in ``text`` (not ``@handle`` tokens)."""
+        if not text or not self._first:
+            return []
+        words = [(m.start(), m.end(), m.group(0).lower()) for m in _NAME_TOKEN.finditer(text)]
+        out: list[tuple[str, int, int]] = []
+        for i, (start, _end, word) in enumerate(words):
+            seqs = self._first.get(word)
+            if not seqs or (start and text[start - 1] == "@"):
+                continue
+            for tokens, key in seqs:
+                span = words[i : i + len(tokens)]
+                if len(span) == len(tokens) and all(w[2] == t for w, t in zip(span, tokens, strict=True)):
+                    out.append((key, start, span[-1][1]))
+                    break
+        return out
 
 
-def named_pull_ins(text: str | None, names: dict[str, str]) -> list[str]:
-    """Keys of people pulled in by plain name ("paging Grant", "Grant, can you look?").
-
-    ``names`` maps a written name (full name, first name, handle) to a person key; give only
-    names that identify one person.  Matching is case-insensitive on whole words.
-    """
-    if not text:
-        return []
-    found: list[str] = []
-    low = text.lower()
-    for name in sorted(names, key=len, reverse=True):
-        needle = name.lower().strip()
-        if len(needle) < 3 or names[name] in found:
-            continue
-        for m in re.finditer(r"(?<![\w@])" + re.escape(needle) + r"(?![\w])", low):
-            if _pull_in_at(low, m.start(), m.end()):
-                found.append(names[name])
-                break
-    return found
+JUDGEMENT_CHARS = 1200
+"""Characters of a message's text kept as evidence for judgement: a long chat message or comment
+(a pasted command and its explanation) is a few hundred; the chunk keeps the whole thread."""
 
 
-def _pull_in_at(low: str, start: int, end: int) -> bool:
-    """Whether the occurrence at ``start:end`` itself (not an earlier one) is pulled in."""
-    before, after = low[:start], low[end:]
-    if after[:2] in ("'s", "’s"):
-        return False
-    sentence_after = re.split(r"[.!\n]", after, maxsplit=1)[0]
-    return bool(
-        _BEFORE.search(before[-60:])
-        or _AFTER.search(sentence_after[:80])
-        or (not before.strip() and "?" in sentence_after)
-    )
+def evidence_text(text: str | None) -> str:
+    """A message's text for judgement: secrets redacted first, then cut (lines kept)."""
+    from ingest.redact import redact
+
+    red = redact(text or "")[0]
+    return red if len(red) <= JUDGEMENT_CHARS else red[: JUDGEMENT_CHARS - 1] + "…"
 
 
 def mention_tokens(text: str | None) -> list[str]:
@@ -502,197 +466,6 @@ def mention_tokens(text: str | None) -> list[str]:
         if token not in seen:
             seen.append(token)
     return seen
-
-
-_FIX = re.compile(
-    r"\bfix(?:ed)? (?:by|with|was|is)\b|\bthe fix\b|\bworkaround\b|\bmitigat\w+ by\b|\bresolved by\b"
-    r"|\brestart(?:ed|ing)?\b|\brolled back\b|\broll(?:ing)? ?back\b|\brollback\b|\brevert(?:ed|ing)?\b"
-    r"|\bfail(?:ed|ing)? ?over\b|\bflush(?:ed|ing)?\b|\bpurg(?:e|ed|ing)\b|\breindex\w*\b|\bbounc(?:e|ed)\b"
-    r"|\bkill(?:ed)? the\b|\bscal(?:e|ed) (?:up|down|out|back)\b|\bdrain(?:ed)?\b|\bre-?ran\b"
-    r"|\b(?:run|ran) (?:this|the|it)\b|\bjust run\b|\btry running\b|\bapplied\b|\bhotfix\w*\b",
-    re.IGNORECASE,
-)
-_CODE_BLOCK = re.compile(r"```(.*?)(?:```|$)", re.DOTALL)
-_INLINE_CODE = re.compile(r"`([^`\n]+)`")
-
-COMMAND_WORDS = frozenset(
-    {
-        "kubectl",
-        "helm",
-        "curl",
-        "wget",
-        "psql",
-        "mysql",
-        "redis-cli",
-        "rabbitmqctl",
-        "docker",
-        "podman",
-        "systemctl",
-        "service",
-        "sudo",
-        "ssh",
-        "scp",
-        "git",
-        "aws",
-        "gcloud",
-        "az",
-        "terraform",
-        "ansible",
-        "ansible-playbook",
-        "make",
-        "python",
-        "python3",
-        "pip",
-        "npm",
-        "yarn",
-        "node",
-        "java",
-        "bash",
-        "sh",
-        "du",
-        "df",
-        "rm",
-        "mv",
-        "cp",
-        "ls",
-        "cat",
-        "tail",
-        "grep",
-        "journalctl",
-        "kill",
-        "pkill",
-        "top",
-        "iptables",
-        "nginx",
-        "pg_ctl",
-        "pg_dump",
-        "pg_restore",
-        "vacuumdb",
-        "reindexdb",
-        "mongosh",
-        "mongo",
-        "etcdctl",
-        "consul",
-        "vault",
-        "nomad",
-        "flux",
-        "argocd",
-        "kafka-topics",
-        "kafka-configs",
-        "kafka-consumer-groups",
-        "kafka-reassign-partitions",
-        "nodetool",
-        "cqlsh",
-        "crontab",
-        "openssl",
-        "certbot",
-        "dig",
-        "nslookup",
-        "ping",
-        "traceroute",
-        "tcpdump",
-        "strace",
-        "echo",
-        "export",
-        "cd",
-        "chmod",
-        "chown",
-        "mkdir",
-        "tar",
-        "gzip",
-        "zcat",
-        "find",
-        "xargs",
-        "awk",
-        "sed",
-        "jq",
-        "yq",
-        "k9s",
-        "stern",
-        "kubectx",
-        "kubens",
-        "eksctl",
-        "oc",
-        "istioctl",
-        "linkerd",
-        "varnishadm",
-        "haproxy",
-        "memcached",
-        "supervisorctl",
-        "pm2",
-        "rake",
-        "rails",
-        "bundle",
-        "mix",
-        "cargo",
-        "go",
-        "dotnet",
-    }
-)
-"""Command-line tools: inline code starting with one of these is a command, not a pasted error."""
-
-SQL_VERBS = frozenset(
-    {
-        "SELECT",
-        "UPDATE",
-        "DELETE",
-        "INSERT",
-        "VACUUM",
-        "ANALYZE",
-        "ALTER",
-        "REINDEX",
-        "CREATE",
-        "DROP",
-        "TRUNCATE",
-        "SET",
-        "GRANT",
-        "REVOKE",
-        "KILL",
-        "CALL",
-        "CLUSTER",
-        "REFRESH",
-        "FLUSHALL",
-        "FLUSHDB",
-        "CONFIG",
-        "DEL",
-    }
-)
-"""SQL (and Redis) statements that count as commands when quoted in code."""
-
-
-def _looks_like_command(code: str) -> bool:
-    """Whether a code span reads as a command to run rather than a quoted error or log line."""
-    for line in code.strip().splitlines():
-        line = line.strip().removeprefix("$ ").removeprefix("# ").strip()
-        if not line:
-            continue
-        first = line.split()[0]
-        if (
-            first.lower() in COMMAND_WORDS
-            or first.rstrip(";").upper() in SQL_VERBS
-            and first.rstrip(";").isupper()
-        ):
-            return True
-        if first.startswith(("./", "~/")) or re.match(r"^/[\w.-]+/[\w./-]+$", first) and " " in line:
-            return True
-        if not first[0].isupper() and ("|" in line or "&&" in line or re.search(r"\s--?[a-z]", line)):
-            return True
-    return False
-
-
-def carries_fix(text: str | None) -> bool:
-    """Whether a message carries a fix: a command in code (not a pasted error), or a fix phrase."""
-    if not text:
-        return False
-    blocks = _CODE_BLOCK.findall(text)
-    rest = _CODE_BLOCK.sub(" ", text)
-    spans = blocks + _INLINE_CODE.findall(rest)
-    if any(_looks_like_command(code) for code in spans):
-        return True
-    prose = _INLINE_CODE.sub(" ", rest)
-    if prose.rstrip().endswith("?"):
-        return False
-    return bool(_FIX.search(prose))
 
 
 _PD_URL = re.compile(r"pagerduty\.com/incidents/([A-Z0-9]{6,20})\b")

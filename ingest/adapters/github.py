@@ -18,8 +18,7 @@ from ingest import actions
 from ingest.actions import normalise_severity
 from ingest.adapters._common import (
     ITEM_ERRORS,
-    excerpt,
-    is_pull_in,
+    evidence_text,
     item_problem,
     items_or_problem,
     mention_tokens,
@@ -244,24 +243,21 @@ class GitHubAdapter(Adapter):
                 seen_ids.add(c["id"])
             who = _login(c.get("user"))
             ts = parse_ts(c.get("created_at"), ctx.org_timezone)
-            add(who, actions.TICKET_COMMENT, ts)
             body = str(c.get("body") or "")
-            for token in mention_tokens(body):
-                login = token[1:]
-                if (
-                    who is not None
-                    and not who.is_bot
-                    and login.lower() != (who.key or "").lower()
-                    and is_pull_in(body, token)
-                ):
-                    add(
-                        PersonRef(
-                            source="github", key=login, handle=login, is_bot=login.lower().endswith("[bot]")
-                        ),
-                        actions.MENTIONED,
-                        ts,
-                        {"by": who.label(), "text": excerpt(body)},
-                    )
+            # evidence for judgement (agent.analytics.judgement): the text and the @logins it mentions
+            mentions = [
+                [token[1:], token]
+                for token in mention_tokens(body)
+                if who is not None
+                and token[1:].lower() != (who.key or "").lower()
+                and not token.lower().endswith("[bot]")
+            ]
+            add(
+                who,
+                actions.TICKET_COMMENT,
+                ts,
+                {"text": evidence_text(body)} | ({"mentions": mentions} if mentions else {}),
+            )
             lines.append(
                 f"[{ts.isoformat() if ts else '?'}] {who.label() if who else '?'}: {str(c.get('body') or '').strip()}"
             )

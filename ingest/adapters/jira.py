@@ -17,8 +17,7 @@ from ingest import actions
 from ingest.actions import normalise_severity
 from ingest.adapters._common import (
     ITEM_ERRORS,
-    excerpt,
-    is_pull_in,
+    evidence_text,
     item_problem,
     items_or_problem,
     parse_ts,
@@ -108,15 +107,6 @@ def adf_mentions(node: Any) -> list[tuple[str, str]]:
                 out.append((str(attrs["id"]), adf_text(node)))
         out += adf_mentions(node.get("content") or [])
     return out
-
-
-def _pulled_in(body: Any, text: str) -> list[PersonRef]:
-    """People an ADF comment mentions while asking them for help."""
-    people: list[PersonRef] = []
-    for account, written in adf_mentions(body):
-        if is_pull_in(text, written) and all(p.key != account for p in people):
-            people.append(PersonRef(source="jira", key=account, name=written.lstrip("@") or None))
-    return people
 
 
 def _user(ref: Any) -> PersonRef | None:
@@ -237,7 +227,24 @@ class JiraAdapter(Adapter):
                             source="jira", key=str(to) if to else None, name=item.get("toString") or None
                         )
                     )
-                    add(person, actions.TICKET_ASSIGNED, ts)
+                    held = item.get("from") or item.get("fromString")
+                    if held:  # a reassignment: what Jira says about from, to and who did it
+                        author = _user(h.get("author"))
+                        add(
+                            person,
+                            actions.REASSIGNED,
+                            ts,
+                            {
+                                "from": [str(held)],
+                                "to": [person.key] if person.key else [],
+                                "by": author.label() if author else None,
+                                "by_key": author.key if author else None,
+                                "manual": author is not None and not author.is_bot,
+                                "via": "jira",
+                            },
+                        )
+                    else:
+                        add(person, actions.TICKET_ASSIGNED, ts)
                     assigned_from_history = True
                 elif field == "resolution" and (item.get("to") or item.get("toString")):
                     resolver = _user(h.get("author"))
@@ -254,15 +261,18 @@ class JiraAdapter(Adapter):
             author = _user(c.get("author"))
             ts = parse_ts(c.get("created"), ctx.org_timezone)
             body = adf_text(c.get("body")).strip()
-            add(author, actions.TICKET_COMMENT, ts)
-            for mentioned in _pulled_in(c.get("body"), body):
-                if author is None or mentioned.key != author.key:
-                    add(
-                        mentioned,
-                        actions.MENTIONED,
-                        ts,
-                        {"by": author.label() if author else None, "text": excerpt(body)},
-                    )
+            # evidence for judgement (agent.analytics.judgement): the text and whom it mentions by id
+            mentions = [
+                [account, written]
+                for account, written in adf_mentions(c.get("body"))
+                if author is None or account != author.key
+            ]
+            add(
+                author,
+                actions.TICKET_COMMENT,
+                ts,
+                {"text": evidence_text(body)} | ({"mentions": mentions} if mentions else {}),
+            )
             who = author.label() if author else "?"
             comment_lines.append(f"[{ts.isoformat() if ts else '?'}] {who}: {body}")
 

@@ -45,6 +45,12 @@ LOG_ITEM_KEYS = frozenset({"agent", "channel", "incident"})
 USER_ITEM_KEYS = frozenset({"html_url", "self", "time_zone", "role", "job_title", "contact_methods"})
 """Item keys that mark a PagerDuty user (distinguishes it from other ``users`` lists)."""
 
+USER_IDENTITY_KEYS = frozenset({"id", "email"})
+"""A trimmed users export (``id, name, email``) is still PagerDuty's directory: the keys it always keeps."""
+
+USER_NAME_KEYS = frozenset({"name", "summary"})
+"""...beside one of these (PagerDuty names a user in ``name`` and ``summary``)."""
+
 TYPE_ORDER = {
     "trigger": 0,
     "assign": 1,
@@ -146,7 +152,11 @@ class PagerDutyAdapter(Adapter):
         if "log_entries" in keys:
             return bool(items & LOG_ITEM_KEYS) or (not items and paged)
         if "users" in keys:
-            return bool(items & USER_ITEM_KEYS) or (paged and "summary" in items)
+            return (
+                bool(items & USER_ITEM_KEYS)
+                or (paged and "summary" in items)
+                or (items >= USER_IDENTITY_KEYS and bool(items & USER_NAME_KEYS))
+            )
         return False
 
     def read(self, paths: list[Path], ctx: ReadContext) -> Iterator[Record | Problem]:
@@ -277,6 +287,7 @@ class PagerDutyAdapter(Adapter):
         assignees: list[dict[str, Any]] = []
         level = 1
         acked_by: list[str] = []
+        reached: list[str] = []  # people paged or acknowledging before anyone was assigned
 
         def add(person: PersonRef, action: str, ts: datetime, detail: dict[str, Any] | None = None) -> None:
             activities.append(
@@ -313,6 +324,8 @@ class PagerDutyAdapter(Adapter):
                 for t in targets:
                     r = self._ref(t, data, emails)
                     add(r, actions.NOTIFIED, ts, {"channel": channel.get("type"), "escalation_level": level})
+                    if r.key and r.key not in reached:
+                        reached.append(r.key)
                     log_lines.append(
                         f"{when} notified {r.label()} ({(channel.get('notification') or {}).get('type') or channel.get('type') or 'notification'})"
                     )
@@ -320,6 +333,8 @@ class PagerDutyAdapter(Adapter):
                 if agent_ref:
                     add(agent_ref, actions.ACKNOWLEDGED, ts, {"escalation_level": level})
                     acked_by.append(agent_ref.key or "")
+                    if agent_ref.key and agent_ref.key not in reached:
+                        reached.append(agent_ref.key)
                 log_lines.append(f"{when} acknowledged by {agent_label}")
             elif kind in ("assign", "escalate", "delegate", "reassign"):
                 m = _LEVEL.search(str(e.get("summary") or ""))
@@ -335,8 +350,14 @@ class PagerDutyAdapter(Adapter):
                     "delegate": actions.REASSIGNED,
                     "reassign": actions.REASSIGNED,
                 }[kind]
+                holders = [str(a.get("id")) for a in assignees] or list(reached)
                 for r in refs:
-                    add(r, action, ts, {"by": agent_label, "escalation_level": level})
+                    add(
+                        r,
+                        action,
+                        ts,
+                        _routing_detail(kind, agent_label, agent_ref, holders, refs, level, channel),
+                    )
                 if refs:
                     assignees = people
                 verb = {
@@ -511,6 +532,33 @@ class PagerDutyAdapter(Adapter):
             )
             log_lines.append(f"{when.isoformat()} resolved by {r.label()}")
         return when
+
+
+def _routing_detail(
+    kind: str,
+    agent_label: str,
+    agent_ref: PersonRef | None,
+    holders: list[str],
+    refs: list[PersonRef],
+    level: int,
+    channel: dict[str, Any],
+) -> dict[str, Any]:
+    """What a routing log entry says: who held the incident, who it went to, at which level, how.
+
+    ``manual`` is true when a person (the agent is a user) routed it; an escalation policy's timeout
+    has the service or policy as its agent and ``via`` ``timeout``.
+    """
+    return {
+        "entry": kind,
+        "by": agent_label,
+        "by_key": agent_ref.key if agent_ref else None,
+        "from": holders,
+        "to": [r.key for r in refs if r.key],
+        "level": level,
+        "escalation_level": level,
+        "via": str(channel.get("type") or "") or None,
+        "manual": agent_ref is not None,
+    }
 
 
 def _skeleton(iid: str, entries: list[dict[str, Any]]) -> dict[str, Any]:

@@ -27,15 +27,15 @@ from typing import Any
 from ingest import actions
 from ingest.adapters._common import (
     ITEM_ERRORS,
-    carries_fix,
+    NameIndex,
     channel_scope,
     clean_text,
     epoch_ts,
+    evidence_text,
     excerpt,
     incident_refs,
-    is_pull_in,
     item_problem,
-    named_pull_ins,
+    service_scope,
 )
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import ActivityIn, ChunkIn, PersonRef, Problem, Record
@@ -98,6 +98,11 @@ BOT_SUBTYPES = frozenset({"bot_message", "slackbot_response"})
 """Message subtypes written by integrations."""
 
 _DAY_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
+_ALERT = re.compile(
+    r"^\W{0,12}\[(?:FIRING|ALERT|TRIGGERED)(?::\d+)?\]\s*([A-Za-z0-9][\w.\-]*[A-Za-z0-9])\s*[:\u2014\u2013]\s*\S",
+    re.IGNORECASE,
+)
+"""An alert bot's opening line naming its service: Alertmanager's ``[FIRING:1] <service>: <summary>``."""
 _INCIDENT_CHANNEL = re.compile(r"^(?:inc|incident|ir|sev\d?|outage|war-?room)[-_]", re.IGNORECASE)
 
 
@@ -377,7 +382,7 @@ class SlackAdapter(Adapter):
                 yield self._problem(tree, "users.json", "users.json is not a list of users")
 
         people = {uid: _person(u) for uid, u in users.items()}
-        name_index = _name_index(users)
+        name_index = NameIndex(_name_index(users))
         if people:
             team = next((str(u.get("team_id")) for u in users.values() if u.get("team_id")), None)
             yield Record(
@@ -425,7 +430,7 @@ class SlackAdapter(Adapter):
         conv: _Conversation,
         day_files: list[str],
         people: dict[str, PersonRef],
-        names: dict[str, str],
+        names: NameIndex,
     ) -> Iterator[Record | Problem]:
         threads: dict[str, _Thread] = {}
         for name in day_files:
@@ -476,7 +481,7 @@ class SlackAdapter(Adapter):
         thread: _Thread,
         scope: str,
         people: dict[str, PersonRef],
-        names: dict[str, str],
+        names: NameIndex,
         channel_incident: str | None = None,
     ) -> Record:
         conv = thread.channel
@@ -498,11 +503,37 @@ class SlackAdapter(Adapter):
                 if ref not in refs:
                     refs.append(ref)
         incident = refs[0] if refs else channel_incident
+        # a thread opened by an alert bot naming its service belongs to that service, whatever the
+        # (team) channel is called; the alert line is kept as evidence for linking it to the page
+        alert = _alert_line(parsed[0][2]) if parsed and parsed[0][3] is None else None
+        if alert is not None and not scope.startswith("channel:"):
+            scope = service_scope(alert[0])
 
         for msg, ts, raw, author, _speaker in parsed:
             if author is None or author.is_bot or ts is None:
                 continue
-            text = clean_text(raw, mention_names)
+            # evidence for judgement at analysis time (agent.analytics.judgement): the message's text,
+            # whom it mentions by id, which known names it writes outside code
+            mentions = [
+                [uid, token]
+                for token, uid in _mentions(raw)
+                if uid != author.key and not _is_bot(people, uid)
+            ]
+            explicit = {uid for uid, _ in mentions}
+            plain = _CODE.sub(" ", clean_text(raw, mention_names))
+            named: list[list[str]] = []
+            for uid, start, end in names.find(plain):
+                if uid in explicit or uid == author.key or any(n[0] == uid for n in named):
+                    continue
+                named.append([uid, plain[start:end]])
+            detail: dict[str, Any] = {"ts": str(msg.get("ts")), "text": evidence_text(raw)}
+            if mentions:
+                detail["mentions"] = mentions
+            if named:
+                detail["named"] = named
+            if alert:
+                detail["thread_alert"] = alert[1]
+                detail["thread_start"] = thread.thread_ts
             activities.append(
                 ActivityIn(
                     person=author,
@@ -511,44 +542,9 @@ class SlackAdapter(Adapter):
                     ts=ts,
                     incident=incident,
                     chunk_locator=locator,
-                    detail={"ts": str(msg.get("ts"))},
+                    detail=detail,
                 )
             )
-            if carries_fix(raw):
-                activities.append(
-                    ActivityIn(
-                        person=author,
-                        scope=scope,
-                        action=actions.FIX_SHARED,
-                        ts=ts,
-                        incident=incident,
-                        chunk_locator=locator,
-                        detail={"text": excerpt(text)},
-                    )
-                )
-            mentions = _mentions(raw)
-            explicit = {uid for _, uid in mentions}
-            # plain names ("paging Grant") only outside code, and never the author or an explicit mention
-            plain = _CODE.sub(" ", clean_text(raw, mention_names))
-            named = [
-                ("", uid) for uid in named_pull_ins(plain, names) if uid not in explicit and uid != author.key
-            ]
-            for token, uid in mentions + named:
-                target = people.get(uid) or PersonRef(source="slack", key=uid)
-                if target.is_bot or uid == author.key:
-                    continue
-                if not token or is_pull_in(raw, token):
-                    activities.append(
-                        ActivityIn(
-                            person=target,
-                            scope=scope,
-                            action=actions.MENTIONED,
-                            ts=ts,
-                            incident=incident,
-                            chunk_locator=locator,
-                            detail={"by": author.label(), "by_key": author.key, "text": excerpt(text)},
-                        )
-                    )
 
         first_ts = next((ts for _, ts, _, _, _ in parsed if ts), None)
         first_text = clean_text(parsed[0][2], mention_names) if parsed else ""
@@ -631,6 +627,21 @@ def _name_index(users: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 _CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
+
+
+def _alert_line(raw: str) -> tuple[str, str] | None:
+    """(service, the alert line) when a message is an alert naming its service, else None."""
+    line = (raw or "").strip().splitlines()[0] if (raw or "").strip() else ""
+    m = _ALERT.match(line)
+    if m is None:
+        return None
+    return m.group(1), excerpt(line)
+
+
+def _is_bot(people: dict[str, PersonRef], uid: str) -> bool:
+    """Whether a mentioned user id is a known bot (a mention of an integration pulls nobody in)."""
+    known = people.get(uid)
+    return bool(known and known.is_bot)
 
 
 def float_or_zero(value: Any) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from agent.analytics.judgement import judge_message
 from ingest import actions
 from ingest.adapters.base import ReadContext, json_shape
 from ingest.adapters.github import GitHubAdapter
@@ -53,8 +54,11 @@ def test_issue_activities_incident_and_scope() -> None:
         (actions.TICKET_REPORTED, "alice-s"),
         (actions.TICKET_ASSIGNED, "bjones"),
         (actions.TICKET_RESOLVED, "gslater"),
-        (actions.MENTIONED, "gslater"),  # "@gslater can you take a look?"
     ]
+    # the comment is stored with its mention; judgement finds "@gslater can you take a look?" a pull-in
+    asking = next(a for a in rec.activities if "@gslater" in (a.detail or {}).get("text", ""))
+    assert asking.action == actions.TICKET_COMMENT and asking.person.key == "bjones"
+    assert judge_message(asking.detail["text"], asking.detail["mentions"], []) == (False, ["gslater"])
     resolved = next(a for a in rec.activities if a.action == actions.TICKET_RESOLVED)
     assert resolved.detail["assignees"] == ["bjones"]
     assert resolved.ts == datetime(2024, 3, 1, 9, 10, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from agent.analytics.judgement import judge_message
 from ingest import actions
 from ingest.adapters.base import ReadContext, json_shape
 from ingest.adapters.jira import JiraAdapter, adf_text
@@ -53,11 +54,12 @@ def test_activities_scope_and_incident() -> None:
         (actions.TICKET_ASSIGNED, "Grant Slater"),
         (actions.TICKET_RESOLVED, "Grant Slater"),
         (actions.TICKET_COMMENT, "Bob Jones"),
-        (actions.MENTIONED, "Grant Slater"),  # "@Grant Slater can you look?" in an ADF comment
         (actions.TICKET_COMMENT, "Grant Slater"),
     ]
-    mentioned = next(a for a in pay1.activities if a.action == actions.MENTIONED)
-    assert mentioned.person.key == GRANT and mentioned.detail["by"] == "Bob Jones"
+    # "@Grant Slater can you look?" in an ADF comment: stored with the mention, judged a pull-in
+    asking = next(a for a in pay1.activities if a.detail.get("mentions"))
+    assert asking.person.name == "Bob Jones"
+    assert judge_message(asking.detail["text"], asking.detail["mentions"], []) == (False, [GRANT])
     assert {a.scope for a in pay1.activities} == {"service:payments-api"}  # component
     assert {a.incident for a in pay1.activities} == {"jira:PAY-1"}  # labelled incident
     [inc] = pay1.incidents

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.analytics.judgement import carries_fix, is_pull_in, judge_message
 from ingest import actions
 from ingest.adapters import slack as slack_mod
-from ingest.adapters._common import carries_fix, channel_scope, is_pull_in
+from ingest.adapters._common import channel_scope
 from ingest.adapters.base import ReadContext
 from ingest.adapters.slack import SlackAdapter
 from ingest.records import Problem, Record
@@ -44,6 +45,18 @@ def zip_export(
         for info, data in extra:
             zf.writestr(info, data)
     return dest
+
+
+def judged(record: Record) -> list[tuple[str, str, str]]:
+    """(action, person key, the message's author or scope) judged from a thread's stored messages."""
+    out: list[tuple[str, str, str]] = []
+    for a in record.activities:
+        assert a.action == actions.CHAT, "adapters store messages, judgement makes pull-ins and fixes"
+        fix, pulled = judge_message(a.detail["text"], a.detail.get("mentions", []), a.detail.get("named", []))
+        if fix:
+            out.append((actions.FIX_SHARED, a.person.key or "", a.scope))
+        out += [(actions.MENTIONED, key, a.person.key or "") for key in pulled]
+    return out
 
 
 def thread_keys(records: dict[str, Record]) -> set[str]:
@@ -93,22 +106,21 @@ def test_scopes_from_channel_names() -> None:
 
 def test_mentions_that_ask_for_help_pull_people_in_and_thanks_does_not() -> None:
     records, _ = read([EXPORT])
-    mentioned = [a for a in records[INC_THREAD].activities if a.action == actions.MENTIONED]
-    assert len(mentioned) == 1  # "can you take a look" counts; "thanks <@U02GRANT>!" does not
-    m = mentioned[0]
-    assert m.person.key == "U02GRANT" and m.person.email == "Grant.Slater@example.com"
-    assert m.detail["by"] == "Alice Smith" and "take a look" in m.detail["text"]
-    assert m.ts == datetime(2024, 3, 1, 8, 2, 0, 300, tzinfo=UTC)
-    paged = [
-        a for a in records["thread:C03OPS:1711848600.000100"].activities if a.action == actions.MENTIONED
-    ]
-    assert [(a.person.key, a.detail["by"]) for a in paged] == [("U02GRANT", "Bob Jones")]
+    thread = records[INC_THREAD]
+    mentioned = [j for j in judged(thread) if j[0] == actions.MENTIONED]
+    # "can you take a look" counts; "thanks <@U02GRANT>!" does not
+    assert mentioned == [(actions.MENTIONED, "U02GRANT", "U01ALICE")]
+    asking = next(a for a in thread.activities if "take a look" in a.detail["text"])
+    assert asking.detail["mentions"] == [["U02GRANT", "<@U02GRANT>"]]
+    assert asking.ts == datetime(2024, 3, 1, 8, 2, 0, 300, tzinfo=UTC)
+    paged = [j for j in judged(records["thread:C03OPS:1711848600.000100"]) if j[0] == actions.MENTIONED]
+    assert paged == [(actions.MENTIONED, "U02GRANT", "U03BOB")]
 
 
 def test_fixes_are_credited_to_their_author() -> None:
     records, _ = read([EXPORT])
-    fixes = [a for r in records.values() for a in r.activities if a.action == actions.FIX_SHARED]
-    assert sorted((a.person.key, a.scope) for a in fixes) == [
+    fixes = [j for r in records.values() for j in judged(r) if j[0] == actions.FIX_SHARED]
+    assert sorted((key, scope) for _, key, scope in fixes) == [
         ("U02GRANT", "service:db"),  # "failover to db-3 done"
         ("U02GRANT", "service:payments-api"),  # restart command in backticks
     ]
@@ -259,13 +271,13 @@ def test_corrupt_entry_data_is_a_problem_naming_the_entry(tmp_path: Path) -> Non
 def test_plain_name_pull_in_and_pasted_errors_are_not_fixes() -> None:
     records, _ = read([EXPORT])
     thread = records["thread:C03OPS:1711850400.000400"]
-    got = [(a.action, a.person.key) for a in thread.activities]
-    assert got == [
+    assert [(a.action, a.person.key) for a in thread.activities] == [
         (actions.CHAT, "U01ALICE"),
-        (actions.MENTIONED, "U02GRANT"),  # "paging Grant", no <@…> needed
-        (actions.CHAT, "U03BOB"),  # "Grant's pool change" names him without pulling him in
+        (actions.CHAT, "U03BOB"),
     ]
-    assert thread.activities[1].detail["by"] == "Alice Smith"
+    assert thread.activities[0].detail["named"] == [["U02GRANT", "Grant"]]
+    # "paging Grant" pulls him in with no <@…>; "Grant's pool change" names him without pulling him in
+    assert judged(thread) == [(actions.MENTIONED, "U02GRANT", "U01ALICE")]
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -328,3 +340,31 @@ def test_is_pull_in(text: str, who: str, pulled: bool) -> None:
 )
 def test_carries_fix(text: str, fix: bool) -> None:
     assert carries_fix(text) is fix
+
+
+def test_name_index_finds_every_known_name_in_one_pass() -> None:
+    from ingest.adapters._common import NameIndex
+
+    index = NameIndex({"grant slater": "U1", "grant": "U1", "maya": "U2", "kim": "U3", "al": "U4"})
+    text = "paging Grant Slater and maya; @kim is a handle, kimchi is food, al is too short"
+    assert index.find(text) == [("U1", 7, 19), ("U2", 24, 28)]
+    assert text[7:19] == "Grant Slater"
+
+
+def test_message_text_kept_as_evidence_is_redacted_before_it_is_cut(tmp_path: Path) -> None:
+    """The text stored for judgement never carries a secret, even one the length limit would cut."""
+    import json
+
+    from ingest.adapters._common import JUDGEMENT_CHARS
+
+    export = tmp_path / "export"
+    shutil.copytree(EXPORT, export)
+    key = "AKIA" + "QWERTYUIOPASDFGH"
+    day = export / "inc-payments-api-2024-03-01" / "2024-03-01.json"
+    msgs = json.loads(day.read_text())
+    msgs[2]["text"] = "x" * (JUDGEMENT_CHARS - 10) + f" use {key} to log in"
+    day.write_text(json.dumps(msgs))
+    records, _ = read([export])
+    texts = [a.detail.get("text", "") for r in records.values() for a in r.activities]
+    assert any(t.startswith("x" * 100) for t in texts)
+    assert not any("AKIA" in t or "QWERTYUIOP" in t for t in texts)

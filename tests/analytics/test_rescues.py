@@ -144,3 +144,23 @@ def test_escalation_graph_and_sinks(facts: Facts) -> None:
     assert as_pairs[("bob", "alice")].kinds == {"mentioned": 1}
     assert indeg[(pay, "alice")] == 4 and indeg[(pay, "carol")] == 3
     assert sinks(edges) == [{"person": "alice", "received": 4, "handed_on": 0}]
+
+
+def test_fix_judged_from_a_stored_message_counts_for_the_share(facts: Facts) -> None:
+    """A chat message stored with its text is judged at analysis time: the fix it hands over counts."""
+    from agent.analytics.heromap import person_share
+
+    f = facts
+    _people(f)
+    pay = "service:pay"
+    f.incident("pd:j1", pay, T0, resolved=T0 + 2 * H)
+    f.act("bob", pay, "assigned", T0, incident="pd:j1")
+    text = "try this: `kubectl -n pay rollout restart deploy/pay-api`"
+    f.act("bob", pay, "chat_message", T0 + H, incident="pd:j1", detail={"text": text}, source="slack")
+    f.act(
+        "carol", pay, "chat_message", T0 + H, incident="pd:j1", detail={"text": "any idea?"}, source="slack"
+    )
+    f.shift("carol", pay, T0 - H, T0 + 3 * H)
+    f.act("carol", pay, "resolved", T0 + 2 * H, incident="pd:j1")
+    assert person_share(f.ws, pay, "bob", since=T0 - H) == 1.0  # bob handed over the fix
+    assert person_share(f.ws, pay, "carol", since=T0 - H) == 1.0  # carol, on call, applied it

@@ -72,14 +72,18 @@ def test_planted_heroes_balance_and_understaffing(org) -> None:
 def test_planted_rescues_found(org) -> None:
     ws, truth, ids = org
     with ws.session() as s:
-        found = {(r.incident, r.person) for r in find_rescues(s)}
+        rescues = find_rescues(s)
+    found = {(r.incident, r.person) for r in rescues}
     planted = {(f"pagerduty:{r.incident}", ids[r.person]) for r in truth.rescues}
     chat = {(f"pagerduty:{r.incident}", ids[r.person]) for r in truth.chat_fixes}
     escalated = {(f"pagerduty:{r.incident}", ids[r.person]) for r in truth.escalations}
     assert planted and planted <= found, planted - found
     assert chat <= found, chat - found
-    assert not (escalated & found), "an escalation by policy counted as a rescue"
-    assert len(found & (planted | chat)) / len(found) >= MIN_RESCUE_PRECISION
+    # the on-call escalates by hand ("this is beyond me") to the expert, who resolves: routed away to
+    # a named person, a rescue by DESIGN.md (issue 15); a policy timeout to level 2 is not one
+    by_hand = {(r.incident, r.person) for r in rescues if "escalated-to" in r.kind.split("+")}
+    assert escalated <= by_hand, escalated - by_hand
+    assert len(found & (planted | chat | escalated)) / len(found) >= MIN_RESCUE_PRECISION
 
 
 @pytest.mark.slow
