@@ -212,9 +212,198 @@ def step_backends(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _VectorsOnly:
+    """Stand-in embedder for a collection of random vectors (nothing is ever encoded, nothing split)."""
+
+    name = "hash-384"
+    splitter = None
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        raise AssertionError("the retrieval step queries with vectors only")
+
+
+def step_retrieval(args: dict[str, Any]) -> dict[str, Any]:
+    """Query latency at 100k chunks, unfiltered and filtered on a mid-sized scope, as ``evals._bench_steps``.
+
+    Same setup as the bench's retrieval step (the sample org's chunk texts and metadata cycled, random
+    unit vectors, seed 5); the collection is built once per work folder. The filtered query runs both
+    ways in interleaved order: the index's exact path for narrow filters and Chroma's filtered HNSW
+    walk (``EXACT_FILTER_MAX`` = 0), with the overlap of their top 8.
+    """
+    import numpy as np
+
+    import ingest.index as index_mod
+    from ingest.index import Index
+    from ingest.settings import load_settings
+
+    work = Path(args["work"])
+    home, _ = _sample_org(work, float(args.get("scale", BACKEND_SCALE)))
+    con = sqlite3.connect(home / "understudy.db")
+    rows = con.execute("SELECT id, text, kind, scope, source FROM chunks ORDER BY id").fetchall()
+    con.close()
+    n = int(args.get("n", RETRIEVAL_CHUNKS))
+    index = Index(load_settings(work / f"retrieval-{n}"), embedder=_VectorsOnly())  # type: ignore[arg-type]
+    rng = np.random.default_rng(5)
+    t0 = time.perf_counter()
+    if index.count() < n:
+        for start in range(0, n, 5000):
+            ids, texts, metas = [], [], []
+            for i in range(start, min(n, start + 5000)):
+                cid, text, kind, scope, source = rows[i % len(rows)]
+                ids.append(f"{cid}-{i}")
+                texts.append(text)
+                metas.append({"kind": kind, "scope": scope or "", "source": source})
+            vec = rng.standard_normal((len(ids), 384)).astype("float32")
+            vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+            index.upsert(ids, texts, metas, vec.tolist())
+    build = time.perf_counter() - t0
+    scope_counts: dict[str, int] = {}
+    for r in rows:
+        if r[3]:
+            scope_counts[r[3]] = scope_counts.get(r[3], 0) + 1
+    ordered = sorted(scope_counts.items(), key=lambda kv: kv[1])
+    scope, scope_n = ordered[len(ordered) // 2]
+    queries = rng.standard_normal((RETRIEVAL_QUERIES, 384)).astype("float32")
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    index.query_vector(queries[0].tolist(), n=TOP_K)
+    exact_max = index_mod.EXACT_FILTER_MAX
+    lat: dict[str, list[float]] = {"unfiltered": [], "filtered": [], "filtered_hnsw": []}
+    overlap = []
+    try:
+        for q in queries:
+            got: dict[str, list[str]] = {}
+            for label in lat:
+                index_mod.EXACT_FILTER_MAX = 0 if label == "filtered_hnsw" else exact_max
+                where = None if label == "unfiltered" else {"scope": scope}
+                t = time.perf_counter()
+                hits = index.query_vector(q.tolist(), n=TOP_K, where=where)
+                lat[label].append((time.perf_counter() - t) * 1000)
+                if where and any(h.metadata.get("scope") != scope for h in hits):
+                    raise AssertionError("filtered query returned a chunk outside the filter")
+                got[label] = [h.id for h in hits]
+            overlap.append(
+                len(set(got["filtered"]) & set(got["filtered_hnsw"])) / max(1, len(got["filtered"]))
+            )
+    finally:
+        index_mod.EXACT_FILTER_MAX = exact_max
+    out: dict[str, Any] = {
+        "chunks": index.count(),
+        "build_seconds": build,
+        "filter": {"scope": scope},
+        "filter_share": scope_n / len(rows),
+        "exact_filter_max": exact_max,
+        "hnsw_overlap_with_exact": statistics.fmean(overlap),
+        "target_p95_ms": RETRIEVAL_P95_TARGET_MS,
+    }
+    for label, values in lat.items():
+        out[label] = {"p50_ms": _pct(values, 0.5), "p95_ms": _pct(values, 0.95), "queries": len(values)}
+    out["met"] = out["filtered"]["p95_ms"] <= RETRIEVAL_P95_TARGET_MS
+    return out
+
+
+MAP_ACTIVITIES = 1_000_000
+"""Activities in the widened workspace the map is timed on (issue 13's target size)."""
+
+MAP_RUNS = 2
+"""Runs of the map and of the bare GROUP BY, alternated (the fastest of each is reported)."""
+
+MAP_RATIO_TARGET = 3.0
+"""Issue 13's target: the map at most this many times the bare ``GROUP BY scope, person_id``."""
+
+
+BARE_SQL = "SELECT scope, person_id, count(*), sum(weight) FROM activities GROUP BY scope, person_id"
+"""The floor the map is compared with (as evals._bench_steps.step_sql)."""
+
+
+def _bare_group_by(db: Path) -> float:
+    con = sqlite3.connect(db)
+    t = time.perf_counter()
+    con.execute(BARE_SQL).fetchall()
+    seconds = time.perf_counter() - t
+    con.close()
+    return seconds
+
+
+def step_map(args: dict[str, Any]) -> dict[str, Any]:
+    """The hero map against the bare GROUP BY on the bench's widened workspace, alternated in one process.
+
+    The workspace is the sample org's facts copied side by side (``evals._bench_steps.step_replicate``)
+    until it holds ``MAP_ACTIVITIES`` activities. With ``code`` (a checkout folder), the map of that
+    checkout is also timed, in a child process alternating with its own bare GROUP BY: before and after.
+    """
+    import math
+    import subprocess
+
+    from agent.analytics import compute_map
+    from evals._bench_steps import step_replicate
+    from ingest.workspace import Workspace
+
+    work = Path(args["work"])
+    src, _ = _sample_org(work, float(args.get("scale", BACKEND_SCALE)))
+    per_copy = sqlite3.connect(src / "understudy.db").execute("SELECT count(*) FROM activities").fetchone()[0]
+    target = int(args.get("activities", MAP_ACTIVITIES))
+    copies = max(1, math.ceil(target / per_copy))
+    home = work / f"map-{target}"
+    if not (home / "understudy.db").is_file():
+        step_replicate({"src_home": str(src), "home": str(home), "copies": copies})
+    ws = Workspace.open(home)
+    ws.engine  # noqa: B018 - open and migrate-check outside the timing
+    bare, runs = [], []
+    result: Any = None
+    for _ in range(MAP_RUNS):
+        bare.append(_bare_group_by(ws.settings.sqlite_path))
+        t0 = time.perf_counter()
+        result = compute_map(ws, None, None)
+        runs.append(time.perf_counter() - t0)
+    out: dict[str, Any] = {
+        "activities": sqlite3.connect(ws.settings.sqlite_path)
+        .execute("SELECT count(*) FROM activities")
+        .fetchone()[0],
+        "scopes": len(result.scopes),
+        "heroes": len(result.heroes),
+        "map_runs": runs,
+        "bare_runs": bare,
+        "map_seconds": min(runs),
+        "bare_seconds": min(bare),
+        "ratio": min(runs) / min(bare),
+        "target_ratio": MAP_RATIO_TARGET,
+    }
+    out["met"] = out["ratio"] <= MAP_RATIO_TARGET
+    code = args.get("code")
+    if code:
+        script = (
+            "import json,sys,time,sqlite3\n"
+            "from agent.analytics import compute_map\nfrom ingest.workspace import Workspace\n"
+            f"BARE={BARE_SQL!r}\n"
+            "def _bare_group_by(db):\n"
+            "    con=sqlite3.connect(db); t=time.perf_counter(); con.execute(BARE).fetchall(); return time.perf_counter()-t\n"
+            f"ws=Workspace.open({str(home)!r}); ws.engine\nb,m=[],[]\n"
+            f"for _ in range({MAP_RUNS}):\n"
+            "    b.append(_bare_group_by(ws.settings.sqlite_path)); t=time.perf_counter(); r=compute_map(ws)\n"
+            "    m.append(time.perf_counter()-t)\n"
+            "print(json.dumps({'map_runs':m,'bare_runs':b,'scopes':len(r.scopes),'heroes':len(r.heroes),"
+            "'json':r.model_dump_json()}))\n"
+        )
+        env = dict(os.environ, PYTHONPATH=str(code))
+        proc = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+        )
+        before = json.loads(proc.stdout.strip().splitlines()[-1])
+        same = before.pop("json") == result.model_dump_json()
+        before |= {
+            "ratio": min(before["map_runs"]) / min(before["bare_runs"]),
+            "code": code,
+            "same_map_json": same,
+        }
+        out["before"] = before
+    return out
+
+
 STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "tokens": step_tokens,
     "backends": step_backends,
+    "retrieval": step_retrieval,
+    "map": step_map,
 }
 
 
@@ -247,6 +436,41 @@ def section(results: dict[str, Any]) -> str:
             f"and are embedded as {tk['parts_of_long_chunks']} parts instead of being truncated.",
             "",
         ]
+    rt = results.get("retrieval")
+    if rt:
+        lines += [
+            f"Retrieval over {rt['chunks']:,} chunks (random unit vectors, top {TOP_K}, {rt['unfiltered']['queries']} "
+            f"queries, interleaved), filter `scope` = {rt['filter']['scope']} ({rt['filter_share']:.1%} of chunks):",
+            "",
+            "| query | p50 ms | p95 ms |",
+            "|---|---|---|",
+            f"| unfiltered | {rt['unfiltered']['p50_ms']:.1f} | {rt['unfiltered']['p95_ms']:.1f} |",
+            f"| filtered, exact over the filter (≤ {rt['exact_filter_max']:,} vectors; the product's path) "
+            f"| {rt['filtered']['p50_ms']:.1f} | {rt['filtered']['p95_ms']:.1f} |",
+            f"| filtered, Chroma's filtered HNSW (before) | {rt['filtered_hnsw']['p50_ms']:.1f} "
+            f"| {rt['filtered_hnsw']['p95_ms']:.1f} |",
+            "",
+            f"Filtered p95 target ≤ {rt['target_p95_ms']:.0f} ms: **{'met' if rt['met'] else 'missed'}** "
+            f"({rt['filtered']['p95_ms']:.1f} ms); HNSW's top {TOP_K} overlaps the exact one by "
+            f"{rt['hnsw_overlap_with_exact']:.2f}.",
+            "",
+        ]
+    mp = results.get("map")
+    if mp:
+        lines += [
+            f"Hero map over {mp['activities']:,} activities ({mp['scopes']:,} scopes, {mp['heroes']} heroes), "
+            f"alternated with the bare `GROUP BY scope, person_id` in one process (fastest of {MAP_RUNS} each): "
+            f"map {mp['map_seconds']:.2f} s, GROUP BY {mp['bare_seconds']:.2f} s, ratio **{mp['ratio']:.1f}×** "
+            f"(target ≤ {mp['target_ratio']:.0f}×: **{'met' if mp['met'] else 'missed'}**).",
+        ]
+        if mp.get("before"):
+            b = mp["before"]
+            lines.append(
+                f"The same workspace with the code before (`{b['code']}`): ratio {b['ratio']:.1f}× "
+                f"(map {min(b['map_runs']):.2f} s, GROUP BY {min(b['bare_runs']):.2f} s); "
+                f"identical map JSON: {'yes' if b['same_map_json'] else 'NO'}."
+            )
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -254,13 +478,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m evals.bench_embed")
     parser.add_argument("steps", nargs="*", default=list(STEPS))
     parser.add_argument("--work", default="/tmp/understudy-bench-embed")
+    parser.add_argument("--before", help="a checkout of the code before, to time its map on the same data")
+    parser.add_argument("--activities", type=int, default=MAP_ACTIVITIES, help="map step: activities")
     ns = parser.parse_args(argv)
     work = Path(ns.work)
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     for name in ns.steps:
         t0 = time.perf_counter()
-        results[name] = STEPS[name]({"work": str(work)}) | {"step_seconds": time.perf_counter() - t0}
+        step_args: dict[str, Any] = {"work": str(work)}
+        if name == "map":
+            step_args |= {"activities": ns.activities, "code": ns.before}
+        result = STEPS[name](step_args) | {"step_seconds": time.perf_counter() - t0}
+        results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}  # another step may have run
+        results[name] = result
         RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
         print(f"{name}: done in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
     SECTION.write_text(section(results) + "\n")

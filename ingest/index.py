@@ -40,6 +40,12 @@ PART_OVERFETCH = 2
 """Extra hits asked of the parts collection per wanted hit, since several parts may share a chunk."""
 
 
+EXACT_FILTER_MAX = 2000
+"""A filter matching at most this many vectors is searched exactly over them (fetched, then one matrix
+product) instead of by Chroma's filtered HNSW walk, which is slowest when the filter is narrow (issue 13:
+119 ms p95 on a 0.3% scope at 100k chunks). A speed setting, not a judgement: results are the exact top n."""
+
+
 class IndexMismatchError(RuntimeError):
     """The index holds vectors of another embedder than the one configured."""
 
@@ -236,8 +242,6 @@ class Index:
         self, vector: Sequence[float], n: int = 8, where: dict[str, Any] | None = None
     ) -> list[Hit]:
         """The ``n`` chunks nearest to ``vector``; a long chunk is found by any of its parts (best one wins)."""
-        if self.count() == 0:
-            return []
         hits = self._search(self.collection, vector, n, where)
         if self.parts.count():
             for h in self._search(self.parts, vector, n * PART_OVERFETCH, where):
@@ -250,6 +254,12 @@ class Index:
         return sorted(hits, key=lambda h: h.distance)[:n]
 
     def _search(self, coll: Any, vector: Sequence[float], n: int, where: dict[str, Any] | None) -> list[Hit]:
+        if where:
+            exact = self._search_exact(coll, vector, n, where)
+            if exact is not None:
+                return exact
+        if coll.count() == 0:
+            return []
         res = coll.query(
             query_embeddings=[list(vector)],
             n_results=n,
@@ -261,6 +271,35 @@ class Index:
             for cid, doc, meta, dist in zip(
                 res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=False
             )
+        ]
+
+    def _search_exact(
+        self, coll: Any, vector: Sequence[float], n: int, where: dict[str, Any]
+    ) -> list[Hit] | None:
+        """The exact top ``n`` among the vectors ``where`` selects, or None when it selects too many."""
+        import numpy as np
+
+        got = coll.get(where=where, include=["embeddings"], limit=EXACT_FILTER_MAX + 1)
+        ids = got["ids"]
+        if len(ids) > EXACT_FILTER_MAX:
+            return None
+        if not ids:
+            return []
+        m = np.asarray(got["embeddings"], dtype=np.float32)
+        q = np.asarray(vector, dtype=np.float32)
+        norms = np.linalg.norm(m, axis=1) * max(float(np.linalg.norm(q)), 1e-12)
+        dist = 1.0 - (m @ q) / np.clip(norms, 1e-12, None)
+        top = np.argsort(dist, kind="stable")[:n]
+        chosen = [ids[i] for i in top]
+        rows = coll.get(ids=chosen, include=["documents", "metadatas"])
+        by_id = {
+            cid: (doc, meta)
+            for cid, doc, meta in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=False)
+        }
+        return [
+            Hit(id=cid, text=by_id[cid][0] or "", distance=float(dist[i]), metadata=dict(by_id[cid][1] or {}))
+            for cid, i in zip(chosen, top, strict=True)
+            if cid in by_id
         ]
 
 

@@ -114,3 +114,26 @@ def test_text_beyond_the_window_is_retrievable(tmp_path, embedder):
     assert filtered[0].id == "long"
     index.delete(["long"])
     assert all(h.id != "long" for h in index.query("zookeeper quorum restored reseeding myid", n=4))
+
+
+def test_narrow_filter_is_searched_exactly_like_chroma(tmp_path, monkeypatch):
+    import ingest.index as index_mod
+
+    index = Index(load_settings(tmp_path / "ws"), embedder=NamedHashEmbedder("h"))
+    rng = np.random.default_rng(3)
+    vec = rng.standard_normal((300, 384))
+    vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+    ids = [f"c{i}" for i in range(300)]
+    metas = [{"scope": f"service:s{i % 3}", "locator": str(i)} for i in range(300)]
+    index.upsert(ids, [f"text {i}" for i in ids], metas, vec.tolist())
+    q = rng.standard_normal(384)
+    q /= np.linalg.norm(q)
+    exact = index.query_vector(q.tolist(), n=5, where={"scope": "service:s1"})
+    want = sorted((float(1 - vec[i] @ q), f"c{i}") for i in range(1, 300, 3))[:5]
+    assert [h.id for h in exact] == [cid for _, cid in want]
+    assert all(h.metadata["scope"] == "service:s1" and h.text == f"text {h.id}" for h in exact)
+    assert [round(h.distance, 5) for h in exact] == [round(d, 5) for d, _ in want]
+    monkeypatch.setattr(index_mod, "EXACT_FILTER_MAX", 0)  # Chroma's own filtered search
+    assert {h.id for h in index.query_vector(q.tolist(), n=5, where={"scope": "service:s1"})} == {
+        h.id for h in exact
+    }
