@@ -173,6 +173,7 @@ def step_backends(args: dict[str, Any]) -> dict[str, Any]:
         "questions": len(questions),
         "drafting_queries": len(drafting),
         "rounds": BACKEND_ROUNDS,
+        "scale": float(args.get("scale", BACKEND_SCALE)),
         "top_k": TOP_K,
         "backends": {},
     }
@@ -413,7 +414,7 @@ def section(results: dict[str, Any]) -> str:
     be = results.get("backends")
     if be:
         lines += [
-            f"Backends on the same {be['chunks']:,} chunks of the sample organisation (scale {BACKEND_SCALE:g}), "
+            f"Backends on the same {be['chunks']:,} chunks of the sample organisation (scale {be.get('scale', BACKEND_SCALE):g}), "
             f"{be['rounds']} interleaved rounds (median rate); recall@{be['top_k']} is the overlap of each "
             f"backend's top {be['top_k']} with torch fp32's, over {be['questions']} eval questions (unfiltered) "
             f"and {be['drafting_queries']} drafting evidence queries (filtered on their scope).",
@@ -478,6 +479,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m evals.bench_embed")
     parser.add_argument("steps", nargs="*", default=list(STEPS))
     parser.add_argument("--work", default="/tmp/understudy-bench-embed")
+    parser.add_argument("--scale", type=float, default=BACKEND_SCALE, help="sample org scale for the chunks")
     parser.add_argument("--before", help="a checkout of the code before, to time its map on the same data")
     parser.add_argument("--activities", type=int, default=MAP_ACTIVITIES, help="map step: activities")
     ns = parser.parse_args(argv)
@@ -486,7 +488,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     for name in ns.steps:
         t0 = time.perf_counter()
-        step_args: dict[str, Any] = {"work": str(work)}
+        step_args: dict[str, Any] = {"work": str(work), "scale": ns.scale}
         if name == "map":
             step_args |= {"activities": ns.activities, "code": ns.before}
         result = STEPS[name](step_args) | {"step_seconds": time.perf_counter() - t0}

