@@ -35,7 +35,12 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or path; default is the bundled all-MiniLM-L6-v2.",
     )
     embedding_backend: str = Field(
-        default="torch", description="sentence-transformers backend: torch or onnx."
+        default="torch",
+        description=(
+            "Embedding backend: torch (default), onnx or onnx-int8 (ONNX Runtime on a local export), "
+            "static (a token table distilled locally), openvino. An index records the backend it was "
+            "built with and refuses another."
+        ),
     )
     embedding_batch_size: int = Field(default=64, description="Texts per encode call.")
     org_timezone: str = Field(default="UTC", description="IANA zone used when a person has none configured.")

@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import Float, case, extract, func, literal, select
 from sqlalchemy.orm import Session
 
 from agent.analytics.rules import PAGE_ACTIONS, HeroRule
-from agent.analytics.timebands import BUSINESS, SLEEP, band_expr, epoch_seconds, offset_expr
+from agent.analytics.timebands import (
+    OFF_HOURS,
+    PACK_BASE,
+    SLEEP,
+    epoch_seconds,
+    hour_band_expr,
+    offset_expr,
+    packed_band_expr,
+    unpack_bands,
+)
 from ingest.db import Activity, Incident, Person
 
 CLASS_PREFIX = "class:"
@@ -146,7 +155,9 @@ def aggregate(
     """Per (scope, period) stats, from two GROUP BY queries (plain scopes, then incident classes).
 
     ``period`` is '' unless ``by_month`` (then 'YYYY-MM', UTC). Only rows joined to a person count:
-    bots and integrations have no people row.
+    bots and integrations have no people row. The database sums each (scope, person) once — events,
+    weight, pages and the off-hours and sleep counts — grouped by the stored person id, in the order
+    of the (scope, person) index; merged people are added up here.
     """
     rule = rule or HeroRule()
     weights = rule.weight_table()
@@ -154,10 +165,28 @@ def aggregate(
     if span is None:
         return {}
     zones = {z for (z,) in session.execute(select(Person.timezone).distinct())}
+    canonical = {
+        pid: merged
+        for pid, merged in session.execute(
+            select(Person.id, Person.merged_into).where(Person.merged_into.is_not(None))
+        )
+    }
     epoch = epoch_seconds(Activity.ts)
     zone_col = func.coalesce(Person.timezone, org_zone)
-    offset = offset_expr(epoch, zone_col, zones, org_zone, span[0], span[1])
-    band = band_expr(epoch, offset)
+    offset = offset_expr(epoch, zone_col, zones, org_zone, span[0], span[1], ts_col=Activity.ts)
+    is_page = Activity.action.in_(sorted(PAGE_ACTIONS))
+    page = case((is_page, 1), else_=0)
+    band = hour_band_expr(epoch, offset)
+    weight = case(
+        *[(Activity.action == a, literal(w, Float)) for a, w in sorted(weights.items())],
+        else_=literal(1.0, Float),
+    )
+    packed = [func.sum(packed_band_expr(epoch, offset, page))]
+    exact = [  # the same three counts, band computed three times: for a group too big to pack
+        func.sum(case((band == OFF_HOURS, 1), else_=0)),
+        func.sum(case((band == SLEEP, 1), else_=0)),
+        func.sum(case((is_page & (band == SLEEP), 1), else_=0)),
+    ]
     out: dict[tuple[str, str], ScopeStats] = {}
 
     plain_scopes = {s for s in scopes if not s.startswith(CLASS_PREFIX)} if scopes is not None else None
@@ -171,43 +200,48 @@ def aggregate(
     ):
         if wanted is not None and not wanted:
             continue
-        cols = [
-            scope_col.label("scope"),
-            canonical_person().label("person"),
-            band.label("band"),
-            Activity.action.label("action"),
-        ]
+        keys = [scope_col, Activity.person_id]
         if by_month:
-            cols += [extract("year", Activity.ts).label("y"), extract("month", Activity.ts).label("m")]
-        inner = select(*cols).select_from(Activity).join(Person, Person.id == Activity.person_id)
-        if extra is not None:
-            inner = inner.join(Incident, Incident.key == Activity.incident).where(
-                Incident.incident_class.is_not(None)
-            )
-        inner = inner.where(*window_filter(Activity.ts, since, until))
-        if wanted is not None:
-            inner = inner.where(scope_col.in_(sorted(wanted)))
-        sub = inner.subquery()
-        group = [sub.c.scope, sub.c.person, sub.c.band, sub.c.action] + (
-            [sub.c.y, sub.c.m] if by_month else []
-        )
-        # weights are applied per (action) group in Python: the database only counts
-        stmt = select(*group, func.count()).group_by(*group)
-        for row in session.execute(stmt):
+            keys += [extract("year", Activity.ts), extract("month", Activity.ts)]
+
+        def grouped(
+            bands: list[Any],
+            keys: list[Any] = keys,
+            scope_col: Any = scope_col,
+            extra: Any = extra,
+            wanted: set[str] | None = wanted,
+        ) -> Any:
+            stmt = select(*keys, func.count(), func.sum(weight), func.sum(page), *bands)
+            stmt = stmt.select_from(Activity).join(Person, Person.id == Activity.person_id)
+            if extra is not None:
+                stmt = stmt.join(Incident, Incident.key == Activity.incident).where(
+                    Incident.incident_class.is_not(None)
+                )
+            stmt = stmt.where(*window_filter(Activity.ts, since, until))
+            if wanted is not None:
+                stmt = stmt.where(scope_col.in_(sorted(wanted)))
+            return session.execute(stmt.group_by(*keys))
+
+        rows = [(*r[:-1], *unpack_bands(r[-1])) for r in grouped(packed)]
+        big = {r[0] for r in rows if r[len(keys)] >= PACK_BASE}
+        if big:  # a million rows in one group: counts the slow, exact way for those scopes
+            rows = [r for r in rows if r[0] not in big] + [tuple(r) for r in grouped(exact) if r[0] in big]
+        for row in rows:
             scope = prefix + row[0]
-            period = f"{int(row[4]):04d}-{int(row[5]):02d}" if by_month else ""
-            action, n = row[3], int(row[-1])
-            pages = n if action in PAGE_ACTIONS else 0
+            period = f"{int(row[2]):04d}-{int(row[3]):02d}" if by_month else ""
+            n, w, pages, off, sleep, sleep_pages = row[-6:]
             stats = out.setdefault((scope, period), ScopeStats(scope))
-            p = stats.people.setdefault(row[1], PersonStats())
-            p.weight += weights.get(action, 1.0) * n
-            p.events += n
-            p.pages += pages
-            if row[2] == SLEEP:
-                p.sleep_events += n
-                p.sleep_pages += pages
-            elif row[2] != BUSINESS:
-                p.off_events += n
+            p = stats.people.setdefault(canonical.get(row[1], row[1]), PersonStats())
+            p.weight += float(w)
+            p.events += int(n)
+            p.pages += int(pages)
+            p.off_events += int(off)
+            p.sleep_events += int(sleep)
+            p.sleep_pages += int(sleep_pages)
+    for key in sorted(out):  # scopes, and people within them, in id order whatever the database's
+        st = out.pop(key)
+        st.people = dict(sorted(st.people.items()))
+        out[key] = st
     return out
 
 

@@ -5,6 +5,11 @@ every zone in use we find its transitions over the data's time span in Python (z
 turn them into a SQL ``CASE`` that gives each row its offset from its epoch second. Local minute of
 day and day of week are then integer arithmetic that SQLite and PostgreSQL evaluate alike, so the
 band of a million activities is classified by the database, not by Python.
+
+:func:`hour_band_expr` is the same classification for a map over many rows: the offset is chosen by
+comparing the timestamp column with each transition (no per-row date parsing), the epoch is computed
+once, and the band is read from a 168-character table indexed by the local hour of the week (the
+bands' edges are whole local hours).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, Integer, case, cast, extract, literal
+from sqlalchemy import BigInteger, Integer, String, case, cast, extract, func, literal
 
 from agent.analytics.rules import BUSINESS_END_HOUR, BUSINESS_START_HOUR, SLEEP_START_HOUR
 
@@ -68,25 +73,41 @@ def epoch_seconds(ts_col: Any) -> Any:
     return cast(extract("epoch", ts_col), BigInteger)
 
 
-def _period_case(epoch: Any, periods: list[tuple[int, int]]) -> Any:
+def _period_case(epoch: Any, periods: list[tuple[int, int]], ts_col: Any = None) -> Any:
     if len(periods) == 1:
         return literal(periods[0][1], Integer)
-    whens = [(epoch < periods[i + 1][0], literal(periods[i][1], Integer)) for i in range(len(periods) - 1)]
+
+    def before(i: int) -> Any:
+        if ts_col is None:
+            return epoch < periods[i + 1][0]
+        return ts_col < datetime.fromtimestamp(periods[i + 1][0], UTC)
+
+    whens = [(before(i), literal(periods[i][1], Integer)) for i in range(len(periods) - 1)]
     return case(*whens, else_=literal(periods[-1][1], Integer))
 
 
 def offset_expr(
-    epoch: Any, zone_col: Any, zones: set[str | None], org_zone: str, start: datetime, end: datetime
+    epoch: Any,
+    zone_col: Any,
+    zones: set[str | None],
+    org_zone: str,
+    start: datetime,
+    end: datetime,
+    ts_col: Any = None,
 ) -> Any:
-    """SQL: the UTC offset in seconds of each row, by its person's zone (``zone_col``) and time."""
+    """SQL: the UTC offset in seconds of each row, by its person's zone (``zone_col``) and time.
+
+    With ``ts_col`` (the timestamp column ``epoch`` is computed from) the transitions are found by comparing it with
+    timestamps rather than ``epoch`` with seconds: the same offsets, without converting every row.
+    """
     org = zone_or_none(org_zone) or ZoneInfo("UTC")
-    org_case = _period_case(epoch, offset_periods(org, start, end))
+    org_case = _period_case(epoch, offset_periods(org, start, end), ts_col)
     whens = []
     for name in sorted(z for z in zones if z):
         zone = zone_or_none(name)
         if zone is None or name == org_zone:
             continue
-        whens.append((zone_col == name, _period_case(epoch, offset_periods(zone, start, end))))
+        whens.append((zone_col == name, _period_case(epoch, offset_periods(zone, start, end), ts_col)))
     if not whens:
         return org_case
     return case(*whens, else_=org_case)
@@ -112,13 +133,67 @@ def band_expr(epoch: Any, offset: Any) -> Any:
     )
 
 
-def band_of(ts: datetime, zone_name: str | None, org_zone: str = "UTC") -> int:
-    """The band of one aware timestamp in a zone (the Python reference the SQL is tested against)."""
-    zone = zone_or_none(zone_name) or zone_or_none(org_zone) or ZoneInfo("UTC")
-    local = ts.astimezone(zone)
-    minute = local.hour * 60 + local.minute
-    if local.weekday() < 5 and BUSINESS_START_HOUR * 60 <= minute < BUSINESS_END_HOUR * 60:
+HOURS_PER_WEEK = 168
+"""Local hours in a week: the size of :func:`week_hour_bands`."""
+
+
+def _band_at(weekday: int, minute: int) -> int:
+    """The band of a local weekday (Monday 0) and minute of day (the rule band_expr and band_of share)."""
+    if weekday < 5 and BUSINESS_START_HOUR * 60 <= minute < BUSINESS_END_HOUR * 60:
         return BUSINESS
     if minute >= SLEEP_START_HOUR * 60 or minute < BUSINESS_START_HOUR * 60:
         return SLEEP
     return OFF_HOURS
+
+
+def week_hour_bands() -> str:
+    """Band codes as digits, one per local hour of the week counted from Thursday 00:00 (as epoch hours are)."""
+    return "".join(str(_band_at((h // 24 + EPOCH_WEEKDAY) % 7, (h % 24) * 60)) for h in range(HOURS_PER_WEEK))
+
+
+def hour_band_expr(epoch: Any, offset: Any) -> Any:
+    """SQL: the band code of each row, read from :func:`week_hour_bands` at its local hour of the week."""
+    hour_of_week = cast(((epoch + offset) // 3600) % HOURS_PER_WEEK + 1, Integer)
+    return cast(func.substr(literal(week_hour_bands(), String), hour_of_week, 1), Integer)
+
+
+PACK_BASE = 1_000_000
+"""Radix of :func:`packed_band_expr`'s sums: each count packed must stay below it (a million rows per group)."""
+
+PACK_WIDTH = 13
+"""Digits of one slot of the packed table (PACK_BASE² + PACK_BASE fits)."""
+
+
+def _packed_table() -> str:
+    """Per local hour of the week and page flag, the slot value: off 1, sleep PACK_BASE, sleep page + PACK_BASE²."""
+    slots = []
+    for band in week_hour_bands():
+        for page in (0, 1):
+            code = int(band)
+            value = 1 if code == OFF_HOURS else (PACK_BASE + page * PACK_BASE**2 if code == SLEEP else 0)
+            slots.append(str(value).rjust(PACK_WIDTH, "0"))
+    return "".join(slots)
+
+
+def packed_band_expr(epoch: Any, offset: Any, page: Any) -> Any:
+    """SQL: one integer per row whose sum is off + sleep·PACK_BASE + sleep_pages·PACK_BASE² (band computed once).
+
+    ``page`` is a SQL 0/1 expression. Unpack a group's sum with :func:`unpack_bands`.
+    """
+    hour_of_week = ((epoch + offset) // 3600) % HOURS_PER_WEEK
+    start = cast((hour_of_week * 2 + page) * PACK_WIDTH + 1, Integer)
+    return cast(func.substr(literal(_packed_table(), String), start, PACK_WIDTH), BigInteger)
+
+
+def unpack_bands(total: int) -> tuple[int, int, int]:
+    """(off-hours events, sleep events, sleep pages) from a sum of :func:`packed_band_expr`."""
+    rest, off = divmod(int(total), PACK_BASE)
+    sleep_pages, sleep = divmod(rest, PACK_BASE)
+    return off, sleep, sleep_pages
+
+
+def band_of(ts: datetime, zone_name: str | None, org_zone: str = "UTC") -> int:
+    """The band of one aware timestamp in a zone (the Python reference the SQL is tested against)."""
+    zone = zone_or_none(zone_name) or zone_or_none(org_zone) or ZoneInfo("UTC")
+    local = ts.astimezone(zone)
+    return _band_at(local.weekday(), local.hour * 60 + local.minute)
