@@ -21,6 +21,8 @@ from evals.scorers.questions_match import (
     invented,
     is_refusal,
     mentions,
+    ranks_first,
+    scope_entity,
     sentences,
     states_verdict,
 )
@@ -225,10 +227,21 @@ def grade(item: dict[str, Any], text: str, facts: Any, refused: bool | None = No
         values = [facts.number(n) for n in numbers]
         if not any(mentions(text, Entity("number", str(v), value=v)) for v in values):
             why.append(f"does not state {' or '.join(f'{v:g}' for v in values)} ({numbers})")
+    if "ranks_first" in exp:
+        ents = facts.resolve(exp["ranks_first"])
+        if not ents:
+            why.append(f"{exp['ranks_first']} resolved to nothing")
+        elif not ranks_first(
+            text, ents[0], [r for r in facts.rivals(ents[0]) if not mentions(item.get("question", ""), r)]
+        ):
+            why.append(f"does not name {ents[0]} first ({exp['ranks_first']})")
     if "verdict_of" in exp:
-        verdict = facts.verdict(exp["verdict_of"])
+        sid = facts.scope(exp["verdict_of"])
+        verdict = facts.verdict(sid)
+        if not mentions(text, scope_entity(sid)):
+            why.append(f"does not name {sid}")
         if not states_verdict(text, verdict):
-            why.append(f"does not state the verdict {verdict!r} of {exp['verdict_of']}")
+            why.append(f"does not state the verdict {verdict!r} of {sid}")
     if "hero_status_of" in exp:
         why += _hero_status(text, facts, exp["hero_status_of"])
     if "says_any" in exp and not affirms(text, exp["says_any"]):

@@ -282,6 +282,13 @@ class Facts:
         sid = self.scope(arg)
         return self.persons([p for u in self.map_for(spec).understaffed if u.scope == sid for p in u.team])
 
+    def rivals(self, expected: Entity) -> list[Entity]:
+        """What else a ranking could put first: every person, or every scope of the same kind (class or not)."""
+        if expected.kind == "person":
+            return list(self.entities.values())
+        classes = not _plain(expected.key)
+        return [scope_entity(s.scope) for s in self.map.scopes if _plain(s.scope) != classes]
+
     # ------------------------------------------------------------------ numbers
 
     def number(self, lookup: dict[str, Any]) -> float:

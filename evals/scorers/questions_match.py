@@ -53,8 +53,8 @@ HEDGES = frozenset(
 )
 """Words that make a following verdict a condition or a goal, not a claim ('until it becomes independent')."""
 
-NEGATION_WINDOW = 3
-"""How many words before a term a negator or hedge still governs it ('is not yet a hero': 3 words)."""
+NEGATION_WINDOW = 4
+"""How many words before a term a negator or hedge still governs it ('is not one of the heroes': 4 words)."""
 
 SMALL_NUMBERS = {
     "zero": 0, "no": 0, "one": 1, "once": 1, "two": 2, "twice": 2, "three": 3, "four": 4, "five": 5,
@@ -214,7 +214,7 @@ class Entity:
 
 def person_entity(pid: str, name: str, aliases: Iterable[str], unique_first: bool = False) -> Entity:
     """A person mentioned by their name, any alias, their handle with or without '@', or a unique first name."""
-    forms = {name, *aliases}
+    forms = {name, pid, *aliases}
     forms |= {a.lstrip("@") for a in aliases if a.startswith("@")}
     if unique_first and " " in name.strip():
         forms.add(name.split()[0])
@@ -257,6 +257,33 @@ def mentions(text: str, entity: Entity) -> bool:
             has_term(text, w) for w in words
         )
     return any(has_term(text, f) for f in entity.forms)
+
+
+def first_position(text: str, entity: Entity) -> int | None:
+    """Where the answer first names ``entity`` (None when it does not)."""
+    folded = fold(text)
+    forms = list(entity.forms)
+    if entity.kind == "scope" and entity.key.startswith("task:"):
+        if not mentions(text, entity):
+            return None
+        service = entity.key.split(":", 2)[2]
+        forms = [entity.key, service, service.replace("-", " ")]
+    hits = [m.start() for f in forms if f.strip() for m in [term_re(f).search(folded)] if m]
+    return min(hits) if hits else None
+
+
+def ranks_first(text: str, expected: Entity, rivals: Iterable[Entity]) -> bool:
+    """Whether ``expected`` is named, and before every rival that the answer also names."""
+    at = first_position(text, expected)
+    if at is None:
+        return False
+    for r in rivals:
+        if r.key == expected.key:
+            continue
+        other = first_position(text, r)
+        if other is not None and other < at:
+            return False
+    return True
 
 
 def numbers_in(text: str) -> list[tuple[float, int, bool]]:

@@ -125,13 +125,19 @@ class FakeFacts:
         self.entities = {"deborah-kaplan": DEB, "jonathan": person_entity("jonathan", "Jonathan Adeyemi", [])}
 
     def resolve(self, lookup):
-        return {"hero_of": [DEB], "nobody": []}[next(iter(lookup))]
+        return {"hero_of": [DEB], "nobody": [], "top_sleep_person": [DEB]}[next(iter(lookup))]
+
+    def rivals(self, expected):
+        return list(self.entities.values())
 
     def number(self, lookup):
         return 20.0
 
     def verdict(self, scope):
         return "dependent"
+
+    def scope(self, name):
+        return name if ":" in name else f"service:{name}"
 
     def person(self, alias):
         return "deborah-kaplan" if "kaplan" in alias.lower() else "jonathan"
@@ -150,6 +156,7 @@ def test_grade_applies_every_expectation_strictly():
     assert scorer.grade(item, ok, facts) == []
     assert scorer.grade(item, "Deborah Kaplan made 20 rescues; x is not dependent.", facts)
     assert scorer.grade(item, "Deborah Kaplan made 2 rescues; x is dependent.", facts)
+    assert scorer.grade(item, "Deborah Kaplan made 20 rescues; it is dependent.", facts)  # which scope?
     assert scorer.grade(item, ok + " I can't answer the rest.", facts) == [
         "refused a question the data answers"
     ]
@@ -200,3 +207,25 @@ def test_v2_set_is_big_stratified_and_uses_only_the_vocabulary():
         for n in ([exp["number"]] if "number" in exp else []) + exp.get("number_any_of", []):
             (key,) = [k for k in n if k != "window"]
             assert hasattr(Facts, f"_n_{key}") and f"{key}:" in header, key
+
+
+def test_hero_negation_reaches_four_words_back():
+    from evals.scorers.questions_match import affirms, denies
+
+    assert denies("Jonathan is not one of the heroes.", ["hero", "heroes"])
+    assert affirms("Deborah is one of the heroes.", ["hero", "heroes"])
+    assert affirms("class X has no runbook", ["no runbook"])  # a condition, stated
+    assert not affirms("class X has no runbook", ["runbook"])
+
+
+def test_ranks_first_ignores_people_the_question_names():
+    facts = FakeFacts()
+    item = {
+        "question": "Who pulls Jonathan Adeyemi in the most?",
+        "expect": {"ranks_first": {"top_sleep_person": True}},
+    }
+    assert scorer.grade(item, "Jonathan Adeyemi is pulled in most by Deborah Kaplan.", facts) == []
+    other = {"question": "Who is woken up most?", "expect": {"ranks_first": {"top_sleep_person": True}}}
+    assert scorer.grade(other, "Deborah Kaplan, then Jonathan Adeyemi.", facts) == []
+    assert scorer.grade(other, "Jonathan Adeyemi, then Deborah Kaplan.", facts)
+    assert scorer.grade(other, "Jonathan Adeyemi.", facts)
