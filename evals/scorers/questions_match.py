@@ -94,18 +94,19 @@ VERDICT_FORMS = {
 
 REFUSAL_MARKERS = (
     "beyond the offline engine",
-    "beyond what",
     "outside the data",
-    "outside what",
     "not in the data",
+    "nothing in the data",
     "no data on",
     "no data about",
     "no data for",
     "don't have data",
     "do not have data",
     "don't have any data",
-    "does not contain",
-    "doesn't contain",
+    "the data does not say",
+    "the data doesn't say",
+    "the data cannot",
+    "the data can't",
     "cannot answer",
     "can't answer",
     "can not answer",
@@ -114,16 +115,13 @@ REFUSAL_MARKERS = (
     "did you mean",
     "could you rephrase",
     "not sure what you",
-    "try asking",
-    "you can ask",
-    "cannot tell",
-    "can't tell",
-    "not something",
     "could not find that",
     "couldn't find that",
     "no person matches",
+    "no scope matches",
 )
-"""Phrases that make an answer a refusal or a question back (wrong unless the question is outside the data)."""
+"""Phrases that make an answer a refusal or a question back (wrong unless the question is outside the data).
+Only phrases about the answer itself: 'the runbook does not contain', 'the on-call can't tell' are claims."""
 
 PRODUCT_COMMAND = "understudy "
 """A code span naming the product's own command (a question to type next) is not a claim about the data."""

@@ -97,7 +97,12 @@ def test_numbers_exactly():
 def test_refusals():
     assert is_refusal("That question is beyond the offline engine.")
     assert is_refusal("I can't answer that from the data; try asking: who is the hero of X?")
+    assert is_refusal("Salaries are outside the data Understudy holds.")
     assert not is_refusal("The hero of payments-api is Deborah Kaplan.")
+    assert not is_refusal(
+        "The runbook does not contain the failover steps; the on-call can't tell lag from loss."
+    )
+    assert not is_refusal("Deborah Kaplan. You can also ask: who could learn payments-api next?")
 
 
 def test_invented_names_and_numbers():
