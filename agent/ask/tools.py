@@ -29,6 +29,30 @@ EXCERPT_CHARS = 240
 CANDIDATES = 3
 """People listed as the next learners of a scope (the second and third shares, and a little beyond)."""
 
+RECENT_RESCUES = 3
+"""Newest pull-ins listed per hero scope."""
+
+KNOWLEDGE_ITEMS = 6
+"""Fixes (and judgement lines) listed of one person: the distinct ones they gave most often."""
+
+TOP_CONDITIONS = 5
+"""Incident classes and scopes listed by the anti-heroics ranking."""
+
+TOP_PEOPLE = 5
+"""People listed by a per-person ranking (off-hours load, escalations received)."""
+
+CAPABLE_SHARE = 0.05
+"""A share of a scope's work that makes someone 'also able to do it' (the what-if's own cut-off)."""
+
+SHARE_LEVELS = (10, 20, 25, 30, 50)
+"""Share levels (percent) at which 'how many people do more than N% of it' is counted."""
+
+CHAT_ACTIONS = frozenset({"chat_message", "mentioned", "annotated"})
+"""Actions that are talk, not handling work."""
+
+RESOLVE_ACTIONS = frozenset({"resolved", "fix_shared", "restart", "failover", "rollback", "hotfix"})
+"""Actions that handle the work itself."""
+
 STOP_WORDS = frozenset(
     [
         "the",
@@ -124,6 +148,54 @@ def _name_map(ws: Any) -> dict[str, str]:
         return dict(s.execute(select(Person.id, Person.name)).all())
 
 
+_ANALYSES: dict[tuple[str, tuple[int, ...]], dict[Any, Any]] = {}
+"""Analyses computed per workspace state (database file and its journal unchanged): questions reuse them."""
+
+FUZZY_RATIO = 0.8
+"""A typed word matches a scope's word at this similarity or more (difflib): 'serch' is 'search' (0.91),
+'billing' is not 'bidding' (0.71). Only words of five letters or more are matched fuzzily."""
+
+
+STATE_TABLES = (
+    "records",
+    "activities",
+    "people",
+    "aliases",
+    "merge_suggestions",
+    "shifts",
+    "drafts",
+    "draft_versions",
+    "decisions",
+    "practice_entries",
+    "scan_snapshots",
+)
+"""Tables whose rows the answers stand on (evidence, identity, ledger, scans); analyses never write them."""
+
+
+def _fingerprint(ws: Any) -> tuple[str, tuple[int, ...]] | None:
+    """The workspace's state: row counts and newest ids of the tables answers stand on (None: unknown)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    parts = ", ".join(f"(SELECT count(*) FROM {t})" for t in STATE_TABLES)
+    ids = ", ".join(
+        f"(SELECT max(id) FROM {t})" for t in ("records", "activities", "decisions", "practice_entries")
+    )
+    try:
+        with ws.session() as s:
+            row = s.execute(text(f"SELECT {parts}, {ids}")).one()
+    except SQLAlchemyError:
+        return None
+    return str(ws.settings.db_url), tuple(int(v or 0) for v in row)
+
+
+def _as_time(value: Any) -> datetime | None:
+    """A window bound given as a datetime or an ISO date (as Claude passes it)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
 class Toolbox:
     """The tools, bound to one workspace; ``calls`` keeps (tool, arguments, result) in order."""
 
@@ -132,6 +204,57 @@ class Toolbox:
         self.calls: list[dict[str, Any]] = []
         self._map: Any = None
         self._names: dict[str, str] | None = None
+        key = _fingerprint(ws)
+        if key is None:
+            self._memo: dict[Any, Any] = {}
+        else:
+            for old in [k for k in _ANALYSES if k[0] == key[0] and k != key]:
+                del _ANALYSES[old]
+            self._memo = _ANALYSES.setdefault(key, {})
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """An analysis computed once per workspace state."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def map_for(self, since: datetime | None = None, until: datetime | None = None) -> Any:
+        """The hero map over a window (the whole data when unbounded)."""
+        since, until = _as_time(since), _as_time(until)
+        if since is None and until is None:
+            return self.map()
+        from agent.analytics import compute_map
+
+        return self.memo(("map", since, until), lambda: compute_map(self.ws, since=since, until=until))
+
+    def patterns(self) -> Any:
+        from agent.analytics import patterns
+
+        return self.memo("patterns", lambda: patterns(self.ws))
+
+    def rescues(self) -> Any:
+        from agent.analytics import find_rescues
+
+        def run() -> Any:
+            with self.ws.session() as s:
+                return find_rescues(s)
+
+        return self.memo("rescues", run)
+
+    def bands(self) -> Any:
+        from agent.analytics.metrics import aggregate
+
+        def run() -> Any:
+            with self.ws.session() as s:
+                return aggregate(s, self.ws.settings.org_timezone)
+
+        return self.memo("bands", run)
+
+    def whatif(self, people: list[str]) -> Any:
+        from agent.analytics import whatif
+
+        key = tuple(sorted(people))
+        return self.memo(("whatif", key), lambda: whatif(self.ws, list(key)))
 
     # ----------------------------------------------------------------------------- plumbing
 
@@ -153,16 +276,12 @@ class Toolbox:
         return list(dict.fromkeys(c["tool"] for c in self.calls))
 
     def map(self) -> Any:
-        if self._map is None:
-            from agent.analytics import compute_map
+        from agent.analytics import compute_map
 
-            self._map = compute_map(self.ws)
-        return self._map
+        return self.memo("map", lambda: compute_map(self.ws))
 
     def names(self) -> dict[str, str]:
-        if self._names is None:
-            self._names = _name_map(self.ws)
-        return self._names
+        return self.memo("names", lambda: _name_map(self.ws))
 
     def person(self, pid: str | None) -> dict[str, Any] | None:
         return {"id": pid, "name": self.names().get(pid, pid)} if pid else None
@@ -206,12 +325,15 @@ def find_person(tb: Toolbox, text: str) -> dict[str, Any]:
         firsts = Counter(p.name.split()[0].lower() for p in people if p.name)
         for p in people:
             first = p.name.split()[0].lower() if p.name else ""
-            if first and firsts[first] == 1 and re.search(rf"\b{re.escape(first)}\b", low):
+            # a first name, also typed as a possessive without its apostrophe ("deborahs")
+            if first and firsts[first] == 1 and re.search(rf"\b{re.escape(first)}(?:'?s)?\b", low):
                 found.append(p.id)
+    order = {pid: low.find(tb.names().get(pid, pid).split()[0].lower()) for pid in found}
+    found.sort(key=lambda pid: order[pid] if order[pid] >= 0 else len(low))
     return {"people": [tb.person(pid) for pid in found]}
 
 
-def find_scopes(tb: Toolbox, text: str) -> dict[str, Any]:
+def find_scopes(tb: Toolbox, text: str, fallback: bool = True) -> dict[str, Any]:
     """Scopes whose names match words of the text, best first; else the scopes of the nearest evidence."""
     words = {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2 and w not in STOP_WORDS}
     names = {p.id: p for p in tb.map().people}
@@ -221,19 +343,44 @@ def find_scopes(tb: Toolbox, text: str) -> dict[str, Any]:
     words -= person_words
     scored = []
     for s in tb.map().scopes:
-        parts = set(re.split(r"[:\-/_.]", s.scope.lower())) - {"service", "task", "class", "repo", "path"}
-        hits = len(words & parts)
-        if hits:
+        parts = set(re.split(r"[:\-/_.]", s.scope.lower())) - {
+            "service",
+            "task",
+            "class",
+            "repo",
+            "path",
+            "channel",
+        }
+        hits = len(words & parts) + sum(
+            1 for w in words - parts if len(w) >= 5 and any(_close(w, p) for p in parts if len(p) >= 5)
+        )
+        if (
+            s.scope.startswith("task:")
+            and parts & words
+            and not (
+                words & {s.scope.split(":")[1]} or any(w.startswith(s.scope.split(":")[1][:5]) for w in words)
+            )
+        ):
+            hits -= 1  # a task scope needs its action named ('failover'), else the service comes first
+        if s.scope.startswith("class:") and hits < 2:
+            hits = 0  # class slugs are clustering terms ('many', 'load'): one shared word is chance
+        if hits > 0:
             kind_rank = 0 if s.scope.startswith("service:") else 1
             scored.append((-hits, kind_rank, -s.risk, s.scope))
     scopes = [sc for *_, sc in sorted(scored)]
     via = "names"
-    if not scopes and words:
+    if not scopes and words and fallback:
         hits = search_evidence(tb, " ".join(sorted(words)))["hits"]
         counts = Counter(h["scope"] for h in hits if h.get("scope"))
         scopes = [sc for sc, _ in counts.most_common() if tb.scope_row(sc) is not None]
         via = "evidence"
     return {"scopes": scopes[:5], "matched_by": via}
+
+
+def _close(a: str, b: str) -> bool:
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b).ratio() >= FUZZY_RATIO
 
 
 def hero_map(tb: Toolbox, scope: str | None = None) -> dict[str, Any]:
@@ -282,10 +429,7 @@ def rescue_evidence(
     tb: Toolbox, scope: str, person: str | None = None, n: int = EVIDENCE_HITS
 ) -> dict[str, Any]:
     """Chunks behind the rescues in a scope (optionally by one person): the evidence of who gets pulled in."""
-    from agent.analytics import find_rescues
-
-    with tb.ws.session() as s:
-        rescues = find_rescues(s)
+    rescues = tb.rescues()
     ids: list[str] = []
     incidents: list[str] = []
     for r in sorted(rescues, key=lambda r: r.ts, reverse=True):
@@ -396,9 +540,7 @@ def _expected(tb: Toolbox, scope: str, share: float, days: int, until: datetime)
 def away_impact(tb: Toolbox, person: str, days: int | None = None) -> dict[str, Any]:
     """What-if the person is away: scopes lost or fragile, scopes where they are the top person (weakened),
     and (given days) the work expected in that period at the recent rate."""
-    from agent.analytics import whatif
-
-    res = whatif(tb.ws, [person])
+    res = tb.whatif([person])
     until = data_end(tb)
     scopes = []
     for w in res.scopes:
@@ -446,6 +588,9 @@ def away_impact(tb: Toolbox, person: str, days: int | None = None) -> dict[str, 
             for r in res.runbooks_only_they_wrote
         ],
         "unaffected_scopes": res.unaffected_scopes,
+        "lost_scopes_count": sum(
+            1 for r in scopes if r["ref"].startswith("whatif:") and not r["scope"].startswith("class:")
+        ),
         "data_until": until.isoformat() if until else None,
     }
 
@@ -454,7 +599,7 @@ def independence_check(tb: Toolbox, scope: str) -> dict[str, Any]:
     """The independence verdict of a scope: verdict, reasons, what is missing (approved material + confirmed practice)."""
     from agent.ledger import independence
 
-    v = independence(tb.ws, scope=scope).scopes[0]
+    v = tb.memo(("independence", scope), lambda: independence(tb.ws, scope=scope).scopes[0])
     return {
         "scope": v.scope,
         "hero": tb.person(v.hero),
@@ -489,9 +634,11 @@ def practice(tb: Toolbox, person: str | None = None, scope: str | None = None) -
 
 def scan_history(tb: Toolbox) -> dict[str, Any]:
     """The newest scans and what each found new."""
+    import copy
+
     from agent.scan.service import last_scans
 
-    scans = last_scans(tb.ws, n=2)
+    scans = copy.deepcopy(tb.memo("scans", lambda: last_scans(tb.ws, n=2)))
     for sc in scans:
         for f in sc["findings"]:
             f["person"] = tb.person(f.get("person")) if isinstance(f.get("person"), str) else f.get("person")
@@ -546,6 +693,356 @@ def next_learners(tb: Toolbox, scope: str) -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------------------- the playbook's questions
+
+
+def _plain(scope: str) -> bool:
+    return not scope.startswith("class:")
+
+
+def _when(ts: Any) -> str:
+    return ts.strftime("%Y-%m-%d") if ts else ""
+
+
+def hero_situations(tb: Toolbox, n: int = RECENT_RESCUES) -> dict[str, Any]:
+    """Situations that still need a specific person: each hero scope, and the newest incidents and deploys
+    where its hero was pulled in."""
+    result = tb.map()
+    rows = {s.scope: s for s in result.scopes}
+    rescues = sorted(tb.rescues(), key=lambda r: r.ts, reverse=True)
+    out = []
+    for h in result.heroes:
+        for d in h.details:
+            recent = [
+                r
+                for r in rescues
+                if r.person == h.person and (r.scope == d.scope or f"class:{r.incident_class}" == d.scope)
+            ]
+            out.append(
+                {
+                    "scope": d.scope,
+                    "hero": tb.person(h.person),
+                    "label": d.kind,
+                    "share_pct": round(d.share * 100),
+                    "rescues": d.rescues,
+                    "incidents": d.incidents,
+                    "risk": rows[d.scope].risk if d.scope in rows else 0.0,
+                    "recent_pull_ins": [
+                        {
+                            "incident": r.incident,
+                            "date": _when(r.ts),
+                            "how": r.how if hasattr(r, "how") else None,
+                        }
+                        for r in recent[:n]
+                    ],
+                    "chunks": tb.chunks([c for r in recent[:n] for c in r.chunk_ids])[:2],
+                    "ref": f"map:{d.scope}",
+                }
+            )
+    out.sort(key=lambda i: (not _plain(i["scope"]), -i["risk"], i["scope"]))
+    return {"situations": out}
+
+
+def hero_knowledge(tb: Toolbox, person: str, scope: str | None = None) -> dict[str, Any]:
+    """What the person knows, does and notices that others do not: the fixes, commands and judgement they
+    gave in linked threads and write-ups (cited), and the incident classes only they rescued."""
+    from agent.drafting.evidence import hero_knowledge as extract
+
+    names = [tb.names().get(person, person)] + next(
+        (p.aliases for p in tb.map().people if p.id == person), []
+    )
+    with tb.ws.session() as s:
+        items = extract(s, person, names, scope=scope)
+    res = tb.whatif([person])
+    mine = [sc for h in tb.map().heroes if h.person == person for sc in h.scopes]
+    if not mine:
+        ranked = sorted(
+            (sc for sc in tb.map().scopes if person in sc.shares),
+            key=lambda sc: (-sc.shares[person], sc.scope),
+        )
+        mine = [sc.scope for sc in ranked[:CANDIDATES]]
+    return {
+        "person": tb.person(person),
+        "hero_of": [sc for h in tb.map().heroes if h.person == person for sc in h.scopes],
+        "scopes": mine,
+        "classes_only_they_rescued": res.classes_only_they_rescued,
+        "fixes": [i for i in items if i["kind"] == "fix"][:KNOWLEDGE_ITEMS],
+        "judgement": [i for i in items if i["kind"] == "judgement"][:KNOWLEDGE_ITEMS],
+        "chunks": tb.chunks([i["chunk_id"] for i in items])[:KNOWLEDGE_ITEMS],
+    }
+
+
+def rescue_conditions(tb: Toolbox) -> dict[str, Any]:
+    """The anti-heroics analysis: incident classes and scopes ranked by the rescues they caused, with the
+    conditions the map found behind them (alert noise, no runbook, fragile releases ...)."""
+    pat = tb.patterns()
+    classes = sorted(
+        (c for c in pat.classes if sum(c.rescuers.values())),
+        key=lambda c: (-sum(c.rescuers.values()), c.scope),
+    )
+    scopes = sorted(
+        (s for s in tb.map().scopes if s.rescues and _plain(s.scope)), key=lambda s: (-s.rescues, s.scope)
+    )
+    gaps = set(pat.runbook_gaps)
+    triggers: dict[str, list[str]] = {}
+    for h in tb.map().heroes:
+        for d in h.details:
+            triggers[d.scope] = list(d.triggers)[:3] + [r for r in d.label_reasons if "runbook" in r][:1]
+    return {
+        "classes": [
+            {
+                "scope": c.scope,
+                "rescues": sum(c.rescuers.values()),
+                "incidents": c.incidents,
+                "recurrence_per_month": c.recurrence_per_month,
+                "rescued_by": [tb.person(p) for p in sorted(c.rescuers, key=lambda p: -c.rescuers[p])][:2],
+                "services": c.services,
+                "no_runbook": c.scope in gaps,
+                "ref": f"patterns:{c.scope}",
+            }
+            for c in classes[:TOP_CONDITIONS]
+        ],
+        "scopes": [
+            {
+                "scope": s.scope,
+                "rescues": s.rescues,
+                "hero": tb.person(s.hero),
+                "conditions": triggers.get(s.scope, []),
+                "ref": f"map:{s.scope}",
+            }
+            for s in scopes[:TOP_CONDITIONS]
+        ],
+        "rescue_total": pat.rescues,
+    }
+
+
+def off_hours_load(tb: Toolbox) -> dict[str, Any]:
+    """Events outside business hours and in sleep hours (22-08 local) per person, over every plain scope."""
+    totals: dict[str, dict[str, int]] = {}
+    for (scope, _), st in tb.bands().items():
+        if not _plain(scope):
+            continue
+        for pid, p in st.people.items():
+            t = totals.setdefault(pid, {"off_hours": 0, "sleep": 0})
+            t["off_hours"] += p.off_events + p.sleep_events
+            t["sleep"] += p.sleep_events
+    rows = [{"person": tb.person(pid), **t} for pid, t in totals.items() if t["off_hours"]]
+    by_off = sorted(rows, key=lambda r: (-r["off_hours"], r["person"]["id"]))
+    by_sleep = sorted((r for r in rows if r["sleep"]), key=lambda r: (-r["sleep"], r["person"]["id"]))
+    total_sleep = sum(r["sleep"] for r in rows)
+    return {
+        "by_off_hours": by_off[:TOP_PEOPLE],
+        "by_sleep": by_sleep[:TOP_PEOPLE],
+        "all": {r["person"]["id"]: r for r in rows},
+        "total_sleep": total_sleep,
+        "top_sleep_share_pct": round(by_sleep[0]["sleep"] / total_sleep * 100) if total_sleep else 0,
+        "ref": "map:off-hours",
+    }
+
+
+def escalation_paths(tb: Toolbox, person: str | None = None) -> dict[str, Any]:
+    """Who pulls in whom (escalations, reassignments and pull-ins by name), most first."""
+    edges = sorted(tb.patterns().escalations, key=lambda e: (-e.count, e.source, e.target))
+
+    def edge(e: Any) -> dict[str, Any]:
+        return {"from": tb.person(e.source), "to": tb.person(e.target), "count": e.count, "kinds": e.kinds}
+
+    received: dict[str, int] = {}
+    for e in edges:
+        received[e.target] = received.get(e.target, 0) + e.count
+    top = sorted(received, key=lambda p: (-received[p], p))
+    out: dict[str, Any] = {
+        "top_targets": [{"person": tb.person(p), "received": received[p]} for p in top[:TOP_PEOPLE]],
+        "ref": "patterns:escalations",
+    }
+    if person:
+        out["person"] = tb.person(person)
+        out["pulled_in_by"] = [edge(e) for e in edges if e.target == person]
+        out["pulls_in"] = [edge(e) for e in edges if e.source == person]
+        out["received"] = received.get(person, 0)
+    else:
+        out["edges"] = [edge(e) for e in edges[: TOP_PEOPLE * 2]]
+    return out
+
+
+def who_else(tb: Toolbox, scope: str) -> dict[str, Any]:
+    """Who else can do a scope's work (who keeps capability when its hero is away) and who is next in line."""
+    s = tb.scope_row(scope)
+    if s is None:
+        return {"scope": scope, "error": "no activity recorded for this scope"}
+    capable: list[str] = []
+    if s.hero:
+        for w in tb.whatif([s.hero]).scopes:
+            if w.scope == scope:
+                capable = list(w.remaining)
+    if not capable:
+        capable = [p for p, v in s.shares.items() if p != s.hero and v >= CAPABLE_SHARE]
+    nxt = [p for p in s.shares if p not in (s.hero, s.top_person)][:CANDIDATES]
+    return {
+        "scope": scope,
+        "hero": tb.person(s.hero),
+        "top_person": tb.person(s.top_person),
+        "capable_without_hero": [
+            {"person": tb.person(p), "share_pct": round(s.shares.get(p, 0) * 100)} for p in capable
+        ],
+        "next_in_line": [{"person": tb.person(p), "share_pct": round(s.shares[p] * 100)} for p in nxt],
+        "ref": f"map:{scope}",
+    }
+
+
+def scope_figures(
+    tb: Toolbox, scope: str, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """A scope's figures: people, bus factor, effective responders, top share, incidents, rescues, and the
+    number of people over each share level."""
+    s = next((x for x in tb.map_for(since, until).scopes if x.scope == scope), None)
+    if s is None:
+        return {"scope": scope, "error": "no activity recorded for this scope"}
+    return {
+        "scope": scope,
+        "people": s.people,
+        "bus_factor": s.bus_factor,
+        "effective_responders": s.effective_responders,
+        "top_person": tb.person(s.top_person),
+        "top_share_pct": round(s.top_share * 100),
+        "hero": tb.person(s.hero),
+        "incidents": s.incidents,
+        "rescues": s.rescues,
+        "events": s.events,
+        "people_over_share": [
+            {"share_pct": lvl, "people": sum(1 for v in s.shares.values() if v > lvl / 100)}
+            for lvl in SHARE_LEVELS
+        ],
+        "ref": f"map:{scope}",
+    }
+
+
+def person_figures(
+    tb: Toolbox, person: str, other: str | None = None, scope: str | None = None
+) -> dict[str, Any]:
+    """A person's figures: rescues, escalations received, off-hours and sleep-hours events, hero scopes, and
+    (given another person) the escalations from one to the other both ways."""
+    rescues = {r.incident for r in tb.rescues() if r.person == person and (scope is None or r.scope == scope)}
+    load = off_hours_load(tb)["all"].get(person, {"off_hours": 0, "sleep": 0})
+    edges = tb.patterns().escalations
+    out: dict[str, Any] = {
+        "person": tb.person(person),
+        "rescues": len(rescues),
+        "rescues_scope": scope,
+        "escalations_received": sum(e.count for e in edges if e.target == person),
+        "off_hours_events": load["off_hours"],
+        "sleep_events": load["sleep"],
+        "hero_of": [sc for h in tb.map().heroes if h.person == person for sc in h.scopes],
+        "ref": f"map:person:{person}",
+    }
+    if other:
+        out["other"] = tb.person(other)
+        out["escalations_to_other"] = sum(e.count for e in edges if e.source == person and e.target == other)
+        out["escalations_from_other"] = sum(
+            e.count for e in edges if e.source == other and e.target == person
+        )
+    return out
+
+
+def org_figures(tb: Toolbox, since: datetime | None = None, until: datetime | None = None) -> dict[str, Any]:
+    """Organisation-wide counts: heroes, hero scopes, incident classes without a runbook, rescues."""
+    m = tb.map_for(since, until)
+    pat = tb.patterns()
+    return {
+        "heroes": [{"person": tb.person(h.person), "scopes": h.scopes} for h in m.heroes],
+        "hero_count": len(m.heroes),
+        "runbook_gap_count": len(pat.runbook_gaps),
+        "rescue_total": pat.rescues,
+        "understaffed_count": len(m.understaffed),
+        "ref": "map:heroes",
+    }
+
+
+def runbook_gaps(tb: Toolbox) -> dict[str, Any]:
+    """Incident classes with no covering runbook, and hero scopes labelled as having none."""
+    pat = tb.patterns()
+    undocumented = [
+        {"scope": d.scope, "hero": tb.person(h.person)}
+        for h in tb.map().heroes
+        for d in h.details
+        if any("no runbook" in r for r in d.label_reasons)
+    ]
+    return {
+        "gaps": pat.runbook_gaps,
+        "gap_count": len(pat.runbook_gaps),
+        "covered": pat.covered,
+        "undocumented_hero_scopes": undocumented,
+        "ref": "patterns:runbooks",
+    }
+
+
+def person_profile(tb: Toolbox, person: str) -> dict[str, Any]:
+    """Whether a person is a hero, and what their activity is made of (messages, resolves, rescues ...)."""
+    from ingest.db import Activity
+
+    with tb.ws.session() as s:
+        rows = s.execute(
+            select(Activity.action, func.count())
+            .where(Activity.person_id == person)
+            .group_by(Activity.action)
+        ).all()
+    actions = {a: int(n) for a, n in rows}
+    rescued = len({r.incident for r in tb.rescues() if r.person == person})
+    hero = [h for h in tb.map().heroes if h.person == person]
+    return {
+        "person": tb.person(person),
+        "is_hero": bool(hero),
+        "hero_of": hero[0].scopes if hero else [],
+        "why": hero[0].why if hero else None,
+        "actions": dict(sorted(actions.items(), key=lambda kv: -kv[1])),
+        "messages": sum(n for a, n in actions.items() if a in CHAT_ACTIONS),
+        "resolved": sum(n for a, n in actions.items() if a in RESOLVE_ACTIONS),
+        "rescues": rescued,
+        "top_scopes": [
+            {"scope": sc.scope, "share_pct": round(sc.shares[person] * 100)}
+            for sc in sorted(
+                (x for x in tb.map().scopes if person in x.shares and _plain(x.scope)),
+                key=lambda x: -x.shares[person],
+            )[:3]
+        ],
+        "ref": f"map:person:{person}",
+    }
+
+
+def understaffed(tb: Toolbox) -> dict[str, Any]:
+    """Scopes whose problem is a team too small to rotate, not knowledge concentration."""
+    return {
+        "scopes": [
+            {"scope": u.scope, "why": u.why, "team": [tb.person(p) for p in getattr(u, "team", [])]}
+            for u in tb.map().understaffed
+        ],
+        "ref": "map:understaffed",
+    }
+
+
+def risk_ranking(tb: Toolbox, since: datetime | None = None, until: datetime | None = None) -> dict[str, Any]:
+    """Hero scopes (services, tasks, repositories; not incident classes) ranked by risk over a window."""
+    m = tb.map_for(since, until)
+    rows = sorted((s for s in m.scopes if s.hero and _plain(s.scope)), key=lambda s: (-s.risk, s.scope))
+    kinds = {d.scope: d for h in m.heroes for d in h.details}
+    return {
+        "window": m.window.model_dump(mode="json"),
+        "ranking": [
+            {
+                "scope": s.scope,
+                "hero": tb.person(s.hero),
+                "risk": s.risk,
+                "share_pct": round(s.top_share * 100),
+                "rescues": s.rescues,
+                "label": kinds[s.scope].kind if s.scope in kinds else None,
+                "reasons": kinds[s.scope].label_reasons[:2] if s.scope in kinds else [],
+                "ref": f"map:{s.scope}",
+            }
+            for s in rows
+        ],
+    }
+
+
 TOOLS: dict[str, Any] = {
     "find_person": find_person,
     "find_scopes": find_scopes,
@@ -559,6 +1056,19 @@ TOOLS: dict[str, Any] = {
     "scan_history": scan_history,
     "transfer_priorities": transfer_priorities,
     "next_learners": next_learners,
+    "hero_situations": hero_situations,
+    "hero_knowledge": hero_knowledge,
+    "rescue_conditions": rescue_conditions,
+    "off_hours_load": off_hours_load,
+    "escalation_paths": escalation_paths,
+    "who_else": who_else,
+    "scope_figures": scope_figures,
+    "person_figures": person_figures,
+    "org_figures": org_figures,
+    "runbook_gaps": runbook_gaps,
+    "person_profile": person_profile,
+    "understaffed": understaffed,
+    "risk_ranking": risk_ranking,
 }
 """Every tool by name (the Claude engine offers them all; the offline engine picks per question)."""
 
@@ -674,3 +1184,63 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
     },
 ]
 """The tools as the Messages API declares them."""
+
+
+def _schema(name: str, description: str, **props: tuple[str, str, bool]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": description,
+        "input_schema": {
+            "type": "object",
+            "properties": {k: _prop(kind, desc) for k, (kind, desc, _) in props.items()},
+            "required": [k for k, (_, _, req) in props.items() if req],
+        },
+    }
+
+
+PERSON = ("string", "person id", True)
+SCOPE = ("string", "scope", True)
+SINCE = ("string", "ISO date: start of the window (optional)", False)
+UNTIL = ("string", "ISO date: end of the window (optional)", False)
+
+TOOL_SCHEMAS += [
+    _schema(
+        "hero_situations", "Situations that still need a specific person: hero scopes and recent pull-ins."
+    ),
+    _schema(
+        "hero_knowledge",
+        "What a person knows, does and notices that others do not: their fixes, commands and judgement, cited.",
+        person=PERSON,
+        scope=("string", "optional scope filter", False),
+    ),
+    _schema("rescue_conditions", "Incident classes and scopes ranked by how many rescues they caused."),
+    _schema("off_hours_load", "Events outside business hours and in sleep hours, per person."),
+    _schema(
+        "escalation_paths",
+        "Who pulls in whom (escalations, reassignments, pull-ins by name).",
+        person=("string", "optional person id", False),
+    ),
+    _schema(
+        "who_else", "Who keeps a scope's capability without its hero, and who is next in line.", scope=SCOPE
+    ),
+    _schema(
+        "scope_figures", "A scope's counts: people, bus factor, responders, incidents, rescues.", scope=SCOPE
+    ),
+    _schema(
+        "person_figures",
+        "A person's counts: rescues, escalations received, off-hours events; with other, escalations between.",
+        person=PERSON,
+        other=("string", "optional second person id", False),
+        scope=("string", "optional scope", False),
+    ),
+    _schema("org_figures", "Organisation counts: heroes, runbook gaps, rescues."),
+    _schema("runbook_gaps", "Incident classes with no runbook, and hero scopes without one."),
+    _schema(
+        "person_profile", "Whether a person is a hero and what their activity is made of.", person=PERSON
+    ),
+    _schema("understaffed", "Scopes too small to rotate (understaffed rather than concentrated)."),
+    _schema(
+        "risk_ranking", "Hero scopes ranked by risk, optionally over a window.", since=SINCE, until=UNTIL
+    ),
+]
+"""The playbook's questions and the rest, as the Messages API declares them."""

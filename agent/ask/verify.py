@@ -44,6 +44,10 @@ NON_NAMES = frozenset({"Review Queue", "Set ANTHROPIC_API_KEY", "Not Yet"})
 """Capitalised phrases the engines write themselves."""
 
 
+UNCITED = "numbers without a citation"
+"""What ``verify`` reports when an answer states numbers and cites nothing."""
+
+
 def _strings_and_numbers(obj: Any, strings: list[str], numbers: set[float]) -> None:
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -100,6 +104,9 @@ def verify(answer: Any, tool_results: list[Any]) -> list[str]:
         decimals = len(raw.split(".")[1]) if "." in raw else 0
         if not _supported(float(raw), bool(pct), numbers, decimals):
             problems.append(raw + pct)
+    cited = getattr(answer, "citations", None)
+    if cited is not None and not cited and NUMBER_RE.search(body):
+        problems.append(UNCITED)
     return list(dict.fromkeys(problems))
 
 

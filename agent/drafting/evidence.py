@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from agent.analytics.judgement import judge
 from agent.drafting import facts
-from ingest.db import Activity, Chunk, Incident
+from ingest.db import Activity, Alias, Chunk, Incident, Person
 
 MAX_EVIDENCE = 40
 """Chunks given to one draft: enough for a scope's recurring incidents, small enough for one prompt."""
@@ -46,6 +46,9 @@ STEP_SECTION_TITLE = re.compile(r"\b(resolution|remediation|mitigation|fix|steps
 
 TIMELINE_TITLE = re.compile(r"\btimeline\b", re.I)
 """Section titles whose text narrates the fix as it happened."""
+
+HERO_LINES = 8
+"""Fixes and judgement lines of the hero carried into a draft: the distinct ones they gave most often."""
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +216,27 @@ def gather(ws: Any, scope: str, hero: str | None) -> dict[str, dict[str, Any]]:
                 )
             )
         rows = s.execute(select(Chunk).where(Chunk.id.in_(chosen))).scalars().all()
+    knowledge: list[dict[str, Any]] = []
+    if hero:
+        with ws.session() as s:
+            names = [n for (n,) in s.execute(select(Alias.display).where(Alias.person_id == hero)) if n]
+            names += [n for (n,) in s.execute(select(Person.name).where(Person.id == hero)) if n]
+            knowledge = hero_knowledge(s, hero, names, scope=scope)
+            if scope.startswith(CLASS_PREFIX):  # a class keeps to its own incidents' chunks
+                knowledge = [k for k in knowledge if k["chunk_id"] in chosen]
+            knowledge = knowledge[:HERO_LINES]
+            missing = [k["chunk_id"] for k in knowledge if k["chunk_id"] not in chosen]
+            if missing:  # the chunks carrying the hero's own fixes always come with the draft
+                rows = [*rows, *s.execute(select(Chunk).where(Chunk.id.in_(missing))).scalars().all()]
+                hero_ids |= set(missing)
+    lines_of: dict[str, list[str]] = defaultdict(list)
+    for k in knowledge:
+        lines_of[k["chunk_id"]].append(k["text"])
+    for fact in escalation_facts(ws, scope, hero, knowledge):
+        evidence[fact["id"]] = fact
     for row in sorted(rows, key=lambda r: (r.ts.isoformat() if r.ts else "", r.id)):
         evidence[row.id] = {
+            "hero_lines": lines_of.get(row.id, []),
             "id": row.id,
             "kind": row.kind,
             "title": row.title or "",
@@ -235,3 +257,135 @@ def _rank_with_index(ws: Any, scope: str) -> list[str]:
         log.info("vector index not used for %s: %s", scope, exc)
         return []
     return [h.id for h in hits]
+
+
+# ------------------------------------------------------------------ what a hero knows (shared with ask)
+
+FIX_CUE = re.compile(
+    r"`[^`]+`|^(?:try|run|restart|check|drop|grow|bump|increase|raise|lower|kill|terminate|scale|roll ?back|"
+    r"fail ?over|promote|flush|clear|rotate|disable|enable|pin|revert|re-?index|vacuum|purge|drain|find|set|"
+    r"apply|redeploy|reload|resize|add|remove|delete|cordon|evict|pause|resume|replay|requeue|reset)\b",
+    re.I,
+)
+"""A line that hands over a fix: a command in backticks, or an instruction opening with an operator's verb."""
+
+JUDGEMENT_CUE = re.compile(
+    r"\b(?:if|unless|before|never|don't|do not|always|usually|watch|careful|because|means|trap|"
+    r"false positive|last time|every time|tell-?tale|the sign)\b",
+    re.I,
+)
+"""A line that carries judgement: when and why, traps, what a symptom means."""
+
+SPEAKER_LINE = re.compile(
+    r"^\s*(?:[-*]\s*)?(?:\[[^\]]{4,40}\]\s*|\d{1,2}:\d{2}(?::\d{2})?\s+)?(?P<who>@?[\w.'\- ]{2,40}?):\s+(?P<say>\S.*)$"
+)
+"""A chat or timeline line with its speaker: '[2026-01-02 15:44Z] Name: text', '- 00:37 @handle: text'."""
+
+LEAD_IN = re.compile(r"^(?:(?:first|then|now|next|ok|okay|so)\b[:,]?\s*)+", re.I)
+"""Words that open a chat line without being part of the instruction ('first: ', 'now ')."""
+
+KNOWLEDGE_MAX = 40
+"""Distinct lines kept of one person (the most repeated first)."""
+
+
+def _speaker_forms(names: list[str]) -> set[str]:
+    return {n.lower().lstrip("@").strip() for n in names if n and len(n.strip()) > 1}
+
+
+def hero_knowledge(
+    session: Any, person: str, names: list[str], scope: str | None = None
+) -> list[dict[str, Any]]:
+    """The fixes, commands and judgement a person gave in the threads and write-ups linked to their work,
+    each with the chunk it comes from; distinct lines, the ones they gave in the most places first."""
+    forms = _speaker_forms([person, *names])
+    q = select(Activity.chunk_id, Activity.scope, Activity.incident).where(
+        Activity.person_id == person, Activity.chunk_id.is_not(None)
+    )
+    if scope and not scope.startswith(CLASS_PREFIX):
+        q = q.where(Activity.scope == scope)
+    links: dict[str, tuple[str, str | None]] = {}
+    for chunk_id, sc, incident in session.execute(q):
+        links.setdefault(chunk_id, (sc, incident))
+    if not links:
+        return []
+    items: dict[str, dict[str, Any]] = {}
+    for ch in session.execute(select(Chunk).where(Chunk.id.in_(list(links)))).scalars():
+        for line in ch.text.splitlines():
+            m = SPEAKER_LINE.match(line)
+            if not m or m.group("who").lower().lstrip("@").strip() not in forms:
+                continue
+            say = LEAD_IN.sub("", m.group("say").strip())
+            kind = (
+                "fix"
+                if FIX_CUE.search(say)
+                else "judgement"
+                if JUDGEMENT_CUE.search(say) and not say.rstrip().endswith("?")
+                else None
+            )
+            if kind is None:
+                continue
+            key = re.sub(r"\W+", " ", say.lower()).strip()
+            item = items.get(key)
+            if item is None:
+                cmd = re.search(r"`([^`]+)`", say)
+                items[key] = {
+                    "kind": kind,
+                    "text": say,
+                    "command": cmd.group(1) if cmd else None,
+                    "chunk_id": ch.id,
+                    "source": ch.source,
+                    "path": ch.path,
+                    "scope": links[ch.id][0],
+                    "incident": links[ch.id][1],
+                    "times": 1,
+                    "chunks": [ch.id],
+                }
+            elif ch.id not in item["chunks"]:
+                item["times"] += 1
+                item["chunks"].append(ch.id)
+    ranked = sorted(items.values(), key=lambda i: (-i["times"], i["kind"] != "fix", i["chunk_id"], i["text"]))
+    return ranked[:KNOWLEDGE_MAX]
+
+
+def escalation_facts(
+    ws: Any, scope: str, hero: str | None, knowledge: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Escalation guidance a responder can follow, from the rescues of the scope: if it does not recover,
+    page the person pulled in, with what they did the last times (a ``fact:`` a claim can cite)."""
+    from agent.analytics import find_rescues
+
+    with ws.session() as s:
+        rescues = [
+            r
+            for r in find_rescues(s)
+            if r.scope == scope or (scope.startswith(CLASS_PREFIX) and f"class:{r.incident_class}" == scope)
+        ]
+        names = dict(s.execute(select(Person.id, Person.name)).all())
+    by_person: dict[str, list[Any]] = defaultdict(list)
+    for r in rescues:
+        by_person[r.person].append(r)
+    fix = next((k for k in knowledge if k["kind"] == "fix"), None)
+    did = f'; the fix they give most often there: "{fix["text"]}"' if fix else ""
+    if by_person:
+        target = hero if hero in by_person else max(by_person, key=lambda p: len(by_person[p]))
+        mine = sorted(by_person[target], key=lambda r: r.ts)
+        pullers = sorted({names.get(r.pulled_by, r.pulled_by) for r in mine if r.pulled_by})
+        count, how = len(mine), "needed rescuing"
+    elif hero and not scope.startswith(CLASS_PREFIX):
+        with ws.session() as s:
+            rows = s.execute(
+                select(Activity.incident).where(
+                    Activity.scope == scope, Activity.person_id == hero, Activity.action == "escalated"
+                )
+            ).all()
+        count, how, target, pullers = len({i for (i,) in rows if i}), "was escalated", hero, []
+    else:
+        count = 0
+    if not count:
+        return []
+    who = names.get(target, target)
+    text = (
+        f"If {scope} does not recover after the steps above, page {who}: the last {count} times it {how}, "
+        f"{who} was pulled in" + (f" (by {', '.join(pullers[:3])})" if pullers else "") + f"{did}."
+    )
+    return [{"id": f"fact:{scope}:escalation", "kind": "fact", "title": "escalation", "text": text}]

@@ -386,10 +386,34 @@ _WHEN = re.compile(r"\b(if|when|once)\b(.+?)(,|\bthen\b)", re.I)
 _WHY = re.compile(r"\b(because|since|as)\b(.+)$", re.I)
 
 
-def _escalations(items: list[Sentence]) -> list[Escalation]:
-    """Escalation sentences with their condition and reason split out when the sentence states them."""
+LOG_LINE = re.compile(
+    r"[+-]\d{2}:\d{2}\b|\(level \d+\)|\bescalated to\b.*\bby\b|^\s*\d{4}-\d{2}-\d{2}|\b(?:escalate|assign|notify)_log_entry\b",
+    re.I,
+)
+"""A raw record (a pager log entry, 'escalated to X by Y (level 2)'), not guidance a responder can follow."""
+
+CONDITION = re.compile(r"\b(if|when|unless|after|before|once|until)\b", re.I)
+"""Escalation sentences from the evidence are kept only when they say when to escalate."""
+
+
+def _escalations(
+    items: list[Sentence], evidence: dict[str, dict[str, Any]] | None = None
+) -> list[Escalation]:
+    """Escalation guidance: the sentence built from the scope's rescues first, then escalation sentences
+    from the evidence (never raw log lines), with their condition and reason split out when stated."""
     out = []
-    for s in _dedup(items)[:MAX_PER_SECTION]:
+    fact = _fact(evidence, "escalation") if evidence else None
+    if fact:
+        out.append(
+            Escalation(
+                text=fact[1],
+                citations=[fact[0]],
+                when="it does not recover after the steps above",
+                why="the rescues show who resolved it before",
+            )
+        )
+    guidance = [i for i in items if not LOG_LINE.search(i.text) and CONDITION.search(i.body)]
+    for s in _dedup(guidance)[: MAX_PER_SECTION - len(out)]:
         when = _WHEN.search(s.body)
         why = _WHY.search(s.body)
         out.append(
@@ -401,6 +425,32 @@ def _escalations(items: list[Sentence]) -> list[Escalation]:
             )
         )
     return out
+
+
+def _hero_lines(evidence: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(line, chunk id) of every fix or judgement the hero gave in the evidence (``evidence.hero_knowledge``)."""
+    return [(line, eid) for eid, item in evidence.items() for line in item.get("hero_lines") or []]
+
+
+def hero_claims(evidence: dict[str, dict[str, Any]], hero_name: str) -> list[Claim]:
+    """What the hero hands over in threads and write-ups, in their words, each citing its chunk."""
+    return [Claim(text=line, citations=[eid]) for line, eid in _hero_lines(evidence)[:MAX_PER_SECTION]]
+
+
+def hero_steps(evidence: dict[str, dict[str, Any]]) -> list[Step]:
+    """The hero's fixes that carry a command, as runbook steps citing the thread or write-up they gave them in."""
+    out = []
+    for line, eid in _hero_lines(evidence):
+        cmd = _COMMAND.search(line)
+        if cmd:
+            out.append(Step(text=line, citations=[eid], command=cmd.group(1)))
+    return out[:MAX_PER_SECTION]
+
+
+def _merge_steps(first: list[Step], rest: list[Step]) -> list[Step]:
+    """The hero's steps, then the others that are not the same command again."""
+    seen = {s.command for s in first if s.command}
+    return first + [s for s in rest if not s.command or s.command not in seen]
 
 
 def _fact(evidence: dict[str, dict[str, Any]], name: str) -> tuple[str, str] | None:
@@ -467,9 +517,11 @@ class OfflineDrafter:
         if kind == "knowledge-pack":
             artifact = KnowledgePack(
                 **base,
-                what_the_hero_knows=_fact_claim(evidence, "hero") + _claims(pick["knows"]),
-                runbook_steps=class_steps(steps),
-                escalation=_escalations(pick["escalate"]),
+                what_the_hero_knows=_fact_claim(evidence, "hero")
+                + hero_claims(evidence, hero_name)
+                + _claims(pick["knows"]),
+                runbook_steps=_merge_steps(hero_steps(evidence), class_steps(steps)),
+                escalation=_escalations(pick["escalate"], evidence),
                 traps=_claims(pick["trap"]),
                 service_map=_claims(pick["map"]),
             )
@@ -477,9 +529,9 @@ class OfflineDrafter:
             artifact = Runbook(
                 **base,
                 preconditions=_fact_claim(evidence, "incidents"),
-                steps=class_steps(steps),
+                steps=_merge_steps(hero_steps(evidence), class_steps(steps)),
                 verification=_claims(pick["verify"]),
-                escalation=_escalations(pick["escalate"]),
+                escalation=_escalations(pick["escalate"], evidence),
             )
         elif kind == "transfer-plan":
             artifact = self._transfer(base, evidence, steps, hero_name)
