@@ -627,33 +627,185 @@ def _as_datetime(value: Any, tz: tzinfo) -> datetime | None:
 # ---------------------------------------------------------------------------------------------- scope
 
 
-def _services(front: dict[str, Any], meta: dict[str, list[str]], title: str, path: Path) -> list[str]:
-    """Service slugs: front matter, then a "Service:" line, then the title, then the file name."""
+SERVICE_FROM_FRONT = "front-matter"
+SERVICE_FROM_TITLE = "title"
+SERVICE_FROM_FILE = "file-name"
+SERVICE_FROM_INCIDENT = "incident"
+"""Where a document's service came from (``detail.service_from`` of its activities): the front matter
+or a "Service:" line, its title, its file name, or nowhere, to be taken from the linked incident."""
+
+UNKNOWN_SERVICE = "unknown"
+"""The service slug of a document that names none (its activities wait for the linked incident's)."""
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_WEEKDAYS = (
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
+)
+_DATE_WORDS = re.compile(rf"^(?:\d+(?:st|nd|rd|th)?|{_MONTHS}|{_WEEKDAYS}|q[1-4]|h[12]|utc|gmt|am|pm)$", re.I)
+"""Words that say when, never what: numbers, month and weekday names (full and short), quarters."""
+
+GENERIC_TITLE_WORDS = frozenset(
+    {
+        "postmortem",
+        "post-mortem",
+        "incident",
+        "incidents",
+        "report",
+        "review",
+        "retro",
+        "retrospective",
+        "rca",
+        "pir",
+        "summary",
+        "untitled",
+        "readme",
+        "index",
+        "template",
+        "draft",
+        "notes",
+        "outage",
+        "runbook",
+        "playbook",
+        "sop",
+        "sev",
+        "sev0",
+        "sev1",
+        "sev2",
+        "sev3",
+        "sev4",
+        "p0",
+        "p1",
+        "p2",
+        "p3",
+        "p4",
+        "resolved",
+        "ongoing",
+        "final",
+        "inc",
+    }
+)
+"""Words that name a kind of document or its state, never a service ('postmortem.md', '[RESOLVED]')."""
+
+_LEAD_WHEN = re.compile(
+    rf"""^(?:
+        \d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:[T\s]\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?   # 2026-01-08, 2026/01/08 09:00
+      | \d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}                                   # 08/01/2026
+      | (?:(?:{_WEEKDAYS}),?\s+)?(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?  # Jan 8, 2026
+      | (?:(?:{_WEEKDAYS}),?\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?,?(?:\s+\d{{4}})?  # 8 January 2026
+      | (?:{_WEEKDAYS})\b
+      | \d{{1,2}}:\d{{2}}(?::\d{{2}})?
+      | (?:UTC|GMT|[ECMPA][SD]?T|CES?T|BST)\b
+      | [A-Z][A-Z0-9]*-\d+                                                       # INC-123
+      | \#\d+
+    )\s*[:\-–—|,.]?\s*""",
+    re.X | re.I,
+)
+"""A date, weekday or ticket id that opens a title ('2026-01-08: auth-gateway — ...', 'INC-42 - ...')."""
+
+_BRACKET_SERVICE = re.compile(r"^\[([^\]]+)\]\s*[:\-–—]?\s*")
+"""'[auth-gateway] TLS cert expiry': the bracketed service tag of a title."""
+
+_SLUG_TOKEN = re.compile(r"`([^`]+)`|(?<![\w.])([a-z0-9]+(?:[-_.][a-z0-9]+)+)(?![\w])")
+"""A service-like token: `code`, or a lower-case hyphenated name ('auth-gateway', 'payments_api')."""
+
+
+def is_when(text: str) -> bool:
+    """Whether ``text`` only says when (a date, a time, a month or weekday name, a number), never a service."""
+    words = [w for w in re.split(r"[\s\-_/.,:]+", text.strip().lower()) if w]
+    if not words:
+        return True
+    return all(_DATE_WORDS.match(w) or re.fullmatch(r"\d+(?::\d+)*", w) for w in words)
+
+
+def _service_word(candidate: str | None) -> str | None:
+    """A slug for ``candidate`` unless it is a date, a number or a generic document word."""
+    if not candidate:
+        return None
+    text = _DATE_IN_TEXT.sub(" ", candidate).strip(" -–—:._[]()#")
+    if not text or is_when(text):
+        return None
+    s = slug(text)
+    parts = [w for w in s.split("-") if w]
+    if s == "unknown" or all(w in GENERIC_TITLE_WORDS or is_when(w) for w in parts):
+        return None
+    return s
+
+
+def _services(
+    front: dict[str, Any], meta: dict[str, list[str]], title: str, path: Path
+) -> tuple[list[str], str]:
+    """Service slugs and where they came from: front matter or a "Service:" line, the title, the file name.
+
+    A document naming none gets ``[UNKNOWN_SERVICE]`` and ``SERVICE_FROM_INCIDENT``: its service is
+    the linked incident's. A date, a month, a weekday or a number is never a service.
+    """
     value = _first(front, _SERVICE_KEYS)
     if value is None:
         value = next((meta[k][0] for k in _SERVICE_KEYS if k in meta), None)
     if value is not None:
         items = value if isinstance(value, list) else re.split(r"[,;]| and ", str(value))
-        found = [slug(_clean(str(v))) for v in items if str(v).strip()]
+        found = [s for s in (_service_word(_clean(str(v))) for v in items if str(v).strip()) if s]
         if found:
-            return list(dict.fromkeys(found))
-    guess = _service_from_title(title) or _service_from_title(path.stem.replace("_", " "))
-    return [guess or slug(path.stem)]
+            return list(dict.fromkeys(found)), SERVICE_FROM_FRONT
+    guess = _service_from_title(title)
+    if guess:
+        return [guess], SERVICE_FROM_TITLE
+    guess = _service_from_file(path)
+    if guess:
+        return [guess], SERVICE_FROM_FILE
+    return [UNKNOWN_SERVICE], SERVICE_FROM_INCIDENT
+
+
+def _strip_title(text: str) -> str:
+    """A title without its leading document words ('Postmortem:'), dates, weekdays and ticket ids."""
+    prev = None
+    while prev != text:
+        prev = text
+        text = _TITLE_PREFIX.sub("", text)
+        text = _LEAD_WHEN.sub("", text)
+        text = text.lstrip(" -–—:|,.")
+    return text
 
 
 def _service_from_title(title: str) -> str | None:
-    """'Postmortem: Payments API outage on 2024-03-05' -> 'payments-api'."""
-    text = _TITLE_PREFIX.sub("", _clean(title).strip())
-    text = re.sub(r"^(?:[A-Z]+-\d+|\d{4}-\d{2}-\d{2})\s*[:\-–—]?\s*", "", text)
-    token = re.search(r"`([^`]+)`|\b([a-z0-9]+(?:[-_][a-z0-9]+)+)\b", title)
-    if token:
-        return slug(token.group(1) or token.group(2))
-    head = re.split(r"\s[-–—|]\s|:|\(", text)[0]
+    """The service a title names, in the forms used in the wild, or None.
+
+    'Postmortem: Payments API outage on 2024-03-05' -> 'payments-api';
+    '2026-01-08: auth-gateway — TLS cert expiry' -> 'auth-gateway'; '[search] Slow queries' -> 'search';
+    'Incident: `ledger-db` failover' -> 'ledger-db'.
+    """
+    text = _strip_title(_clean(title).strip()) if "`" not in title else _strip_title(title.strip())
+    while True:
+        bracket = _BRACKET_SERVICE.match(text)
+        if not bracket:
+            break
+        named = _service_word(bracket.group(1))
+        if named:
+            return named
+        text = _strip_title(text[bracket.end() :])  # '[RESOLVED] [SEV1] ...'
+    for m in _SLUG_TOKEN.finditer(text):
+        named = _service_word(m.group(1) or m.group(2))
+        if named:
+            return named
+    head = re.split(r"\s[-–—|]\s|:\s|\(|\s[-–—]$", _clean(text))[0]
     m = _TITLE_EVENT.search(head)
     if m:
         head = head[: m.start()]
-    head = _DATE_IN_TEXT.sub("", head).strip(" -–—:")
-    return slug(head) if head and slug(head) != "unknown" else None
+    return _service_word(head)
+
+
+def _service_from_file(path: Path) -> str | None:
+    """The service a file name names ('2026-01-08-auth-gateway.md' -> 'auth-gateway'), or None."""
+    stem = path.stem.replace("_", " ")
+    stem = re.sub(r"^\d{4}[-.]?\d{2}[-.]?\d{2}(?:[-T_ ]?\d{2}[-:]?\d{2})?(?=[-_ ]|$)[-_ ]*", "", stem)
+    stem = re.sub(r"[-_ ]+\d+$", "", stem)  # a counter: '...-3'
+    words = [w for w in re.split(r"[-\s]+", stem) if w]
+    while words and (words[-1].lower() in GENERIC_TITLE_WORDS or _TITLE_EVENT.fullmatch(words[-1])):
+        words.pop()
+    return _service_word("-".join(words)) if words else None
 
 
 # ---------------------------------------------------------------------------------------------- adapter
@@ -669,6 +821,7 @@ class _Doc:
     doc_kind: str
     title: str
     services: list[str]
+    service_from: str
     tz: tzinfo
     day: date | None
     people: People = field(default_factory=People)
@@ -746,13 +899,15 @@ class MarkdownAdapter(Adapter):
         updated = _as_datetime(
             _first(front, _UPDATED_KEYS) or next((meta[k][0] for k in _UPDATED_KEYS if k in meta), None), tz
         )
+        services, service_from = _services(front, meta, title, path)
         doc = _Doc(
             path=path,
             key=f"doc:{path.as_posix()}",
             parsed=parsed,
             doc_kind=doc_kind,
             title=title,
-            services=_services(front, meta, title, path),
+            services=services,
+            service_from=service_from,
             tz=tz,
             day=started.astimezone(tz).date() if started else None,
         )
@@ -965,7 +1120,7 @@ class MarkdownAdapter(Adapter):
                     action=action,
                     ts=ts,
                     incident=incident,
-                    detail={"doc": doc.key, **(detail or {})},
+                    detail={"doc": doc.key, "service_from": doc.service_from, **(detail or {})},
                     chunk_locator=locator,
                 )
             )
