@@ -243,6 +243,46 @@ NAME_STOPWORDS = frozenset(
 )
 """Capitalised words that start timeline lines but are not people."""
 
+ZONE_ABBREVIATIONS: dict[str, str] = {
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "PT": "America/Los_Angeles",
+    "MST": "America/Denver",
+    "MDT": "America/Denver",
+    "MT": "America/Denver",
+    "CST": "America/Chicago",
+    "CDT": "America/Chicago",
+    "CT": "America/Chicago",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "ET": "America/New_York",
+    "BST": "Europe/London",
+    "WET": "Europe/Lisbon",
+    "CET": "Europe/Berlin",
+    "CEST": "Europe/Berlin",
+    "EET": "Europe/Helsinki",
+    "EEST": "Europe/Helsinki",
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    "KST": "Asia/Seoul",
+    "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney",
+    "NZST": "Pacific/Auckland",
+    "NZDT": "Pacific/Auckland",
+}
+"""Zone abbreviations write-ups use, as the IANA zone people mean: "All times in PST" written in July
+means Pacific local time (PDT), so each maps to the region's zone, not to a fixed offset."""
+
+_ZONE_WORD = "|".join(sorted(ZONE_ABBREVIATIONS, key=len, reverse=True))
+
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_WEEKDAYS = (
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
+)
 _HANDLE = re.compile(r"(?<![\w.@/])@([A-Za-z0-9][\w.\-]*[A-Za-z0-9_]|[A-Za-z0-9])")
 _EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 """An e-mail address; the look-behind starts a match only where a local part starts (linear, not quadratic, on long lines)."""
@@ -254,13 +294,15 @@ _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _META = re.compile(r"^\s*(?:[-*+]\s+)?(?P<key>[A-Za-z][\w ()/'-]{0,40}?)\s*:\s*(?P<value>\S.*)$")
 _DATE_IN_TEXT = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _TIME_LINE = re.compile(
-    r"""^\s*(?:[-*+]|\d+\.)?\s*\|?\s*
-    (?:(?P<date>\d{4}-\d{2}-\d{2})[\sT,]*)?
+    r"""^\s*(?:[-*+]|\d+\.)?\s*\|?\s*[\[(]?\s*
+    (?:(?:(?P<date>\d{4}-\d{2}-\d{2})|(?P<md>\d{1,2}[-/]\d{1,2}(?=[\sT,]))|(?P<mon>(?:MONTHS)\.?\s+\d{1,2}(?:st|nd|rd|th)?),?)[\sT,]*)?
     (?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?
-    \s*(?P<tz>Z\b|UTC\b|GMT\b|[+-]\d{2}:?\d{2}\b)?
-    \s*(?:[-–—:|]\s*)?(?P<rest>.*)$""",
-    re.X,
+    \s*(?P<tz>Z\b|UTC\b|GMT\b|[+-]\d{2}:?\d{2}\b|(?:ZONES)\b)?
+    \s*[+~]?\s*[\])]?
+    \s*(?:[-–—:|]\s*)?(?P<rest>.*)$""".replace("ZONES", _ZONE_WORD).replace("MONTHS", _MONTHS),
+    re.X | re.I,
 )
+"""A timeline row: '14:02 ...', '* [08:57] ...', '- [03-26 02:50] ...', '**08:57 PST** ...', '| 2019-11-29 12:00+ | ...'."""
 
 _VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -456,6 +498,10 @@ def classify(path: Path, front: dict[str, Any], title: str | None, headings: lis
 # ---------------------------------------------------------------------------------------------- people
 
 
+MIN_BARE_HANDLE = 4
+"""Shortest handle matched as a bare word in a timeline (shorter ones, 'al', 'bo', collide with words)."""
+
+
 class People:
     """The people a document names, so a handle and a name seen together stay one PersonRef."""
 
@@ -500,6 +546,14 @@ class People:
     def names(self) -> list[str]:
         return sorted({r.name for r in self.by_key.values() if r.name}, key=len, reverse=True)
 
+    def handles(self) -> list[str]:
+        """Handles of people the document names by @handle, which write-ups also use bare ('Hixie and ...')."""
+        return sorted(
+            {r.handle for r in self.by_key.values() if r.handle and len(r.handle) >= MIN_BARE_HANDLE},
+            key=len,
+            reverse=True,
+        )
+
 
 def _ref(name: str | None = None, handle: str | None = None, email: str | None = None) -> PersonRef | None:
     if not (name or handle or email):
@@ -516,6 +570,88 @@ def _looks_like_name(text: str) -> bool:
         return False
     return (
         all(re.fullmatch(r"[^\W\d_][\w'’.\-]*", w) for w in words) and words[0].lower() not in NAME_STOPWORDS
+    )
+
+
+ROW_VERBS = frozenset(
+    {
+        "add",
+        "alert",
+        "apply",
+        "begin",
+        "bump",
+        "check",
+        "close",
+        "confirm",
+        "continue",
+        "create",
+        "declare",
+        "delete",
+        "deploy",
+        "disable",
+        "drain",
+        "enable",
+        "escalate",
+        "failover",
+        "fix",
+        "identify",
+        "increase",
+        "decrease",
+        "investigate",
+        "kill",
+        "merge",
+        "mitigate",
+        "monitor",
+        "move",
+        "notice",
+        "notify",
+        "open",
+        "page",
+        "post",
+        "push",
+        "reboot",
+        "remove",
+        "resolve",
+        "restart",
+        "restore",
+        "revert",
+        "roll",
+        "run",
+        "scale",
+        "start",
+        "stop",
+        "switch",
+        "update",
+        "upgrade",
+        "verify",
+        "wait",
+    }
+)
+"""Verbs in the base form that open timeline rows written without a subject ("Restart the workers")."""
+
+NAMES_THAT_LOOK_LIKE_VERBS = frozenset(
+    {"alfred", "manfred", "mildred", "mohammed", "muhammed", "wilfred", "winifred", "sterling"}
+)
+"""Given names with a verb's ending (-ed, -ing) that still start a row as its subject."""
+
+
+def is_row_verb(word: str) -> bool:
+    """Whether the capitalised word opening a timeline row is a verb or adverb, not a person.
+
+    'Proactively scaling…', 'Restarted…', 'Rolled back…', 'Scaling down…': a past tense (-ed), a
+    participle (-ing), an adverb (-ly) or a base verb from ``ROW_VERBS``. Short words keep their
+    chance to be names (Ed, Ted, Ahmed, Emily, Kelly); a person the document names elsewhere is
+    found as a mention before this rule is asked.
+    """
+    low = word.strip(".,:;").lower()
+    if low in NAMES_THAT_LOOK_LIKE_VERBS:
+        return False
+    if low in ROW_VERBS or low in NAME_STOPWORDS:
+        return True
+    return (
+        (low.endswith("ed") and len(low) > 5)
+        or (low.endswith("ing") and len(low) > 5)
+        or (low.endswith("ly") and len(low) > 6)
     )
 
 
@@ -572,7 +708,7 @@ def parse_people(value: Any) -> list[PersonRef]:
 
 
 def _zone(value: Any, fallback: tzinfo) -> tzinfo:
-    """A tzinfo from an IANA name or an offset like '+02:00'; ``fallback`` when unreadable."""
+    """A tzinfo from an IANA name, an abbreviation ('PST', 'PST/PDT') or an offset like '+02:00'."""
     if value is None or value == "":
         return fallback
     text = str(value).strip()
@@ -582,6 +718,9 @@ def _zone(value: Any, fallback: tzinfo) -> tzinfo:
         return timezone(-delta if m.group(1) == "-" else delta)
     if text.upper() in ("UTC", "Z", "GMT"):
         return UTC
+    first = text.split("/", 1)[0].upper()
+    if first in ZONE_ABBREVIATIONS:  # 'PST', 'PST/PDT'
+        return ZoneInfo(ZONE_ABBREVIATIONS[first])
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
@@ -591,16 +730,67 @@ def _zone(value: Any, fallback: tzinfo) -> tzinfo:
 _HEADING_ZONE = re.compile(
     r"\((?:all\s+)?(?:times?\s+(?:are\s+)?(?:in\s+)?)?([A-Za-z_]+(?:/[A-Za-z_+-]+)*|(?:UTC|GMT)?[+-]\d{1,2}:?\d{0,2})\)"
 )
+_STATED_ZONE = re.compile(
+    r"\b(?:all\s+)?times?(?:\s+are|\s+shown|\s+given|\s+listed)?(?:\s+in)?\s*:?\s+"
+    r"((?:UTC|GMT)\s*[+-]\d{1,2}(?::?\d{2})?|[A-Za-z_]+(?:/[A-Za-z_+-]+)*)",
+    re.I,
+)
+"""A sentence stating the zone of a document's times: "All times in PST", "All times are UTC", "Times in CET"."""
 
 
-def _heading_zone(parsed: Parsed) -> str | None:
-    """The zone a timeline heading declares: 'Timeline (America/New_York)', 'Timeline (all times UTC)'."""
+def _stated_zone(parsed: Parsed) -> str | None:
+    """The zone a document states for its times, in a timeline heading or a sentence anywhere."""
     for section in parsed.sections:
         if "timeline" not in section.heading.lower():
             continue
         m = _HEADING_ZONE.search(section.heading)
         if m and _zone(m.group(1), None) is not None:  # type: ignore[arg-type]
             return m.group(1)
+    for section in parsed.sections:
+        for text in (section.heading, *section.lines):
+            for m in _STATED_ZONE.finditer(_clean(text)):
+                if _zone(m.group(1), None) is not None:  # type: ignore[arg-type]
+                    return m.group(1)
+    return None
+
+
+_MONTH_NUMBER = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        1,
+    )
+    for name in names
+}
+"""Month names and their short forms, by number."""
+
+
+def _row_day(m: re.Match[str], day: date) -> date | None:
+    """The date a timeline row states ('2026-01-08', '03-26', 'Mar 26'); the year is the document's."""
+    if m.group("date"):
+        return date.fromisoformat(m.group("date"))
+    try:
+        if m.group("md"):
+            month, dom = (int(x) for x in re.split(r"[-/]", m.group("md")))
+            return date(day.year, month, dom)
+        if m.group("mon"):
+            name, dom = m.group("mon").replace(".", " ").split()[:2]
+            return date(day.year, _MONTH_NUMBER[name.lower()], int(re.sub(r"\D", "", dom)))
+    except (ValueError, KeyError):
+        return None
     return None
 
 
@@ -637,13 +827,6 @@ or a "Service:" line, its title, its file name, or nowhere, to be taken from the
 UNKNOWN_SERVICE = "unknown"
 """The service slug of a document that names none (its activities wait for the linked incident's)."""
 
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-_WEEKDAYS = (
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
-)
 _DATE_WORDS = re.compile(rf"^(?:\d+(?:st|nd|rd|th)?|{_MONTHS}|{_WEEKDAYS}|q[1-4]|h[12]|utc|gmt|am|pm)$", re.I)
 """Words that say when, never what: numbers, month and weekday names (full and short), quarters."""
 
@@ -888,7 +1071,7 @@ class MarkdownAdapter(Adapter):
         if raw_date is None:
             raw_date = next((meta[k][0] for k in _DATE_KEYS if k in meta), None)
         declared = _first(front, _TZ_KEYS) or next((meta[k][0] for k in _TZ_KEYS if k in meta), None)
-        tz = _zone(declared or _heading_zone(parsed), fallback_tz)
+        tz = _zone(declared or _stated_zone(parsed), fallback_tz)
         if isinstance(raw_date, datetime) and raw_date.tzinfo and not _first(front, _TZ_KEYS):
             tz = raw_date.tzinfo
         started = _as_datetime(raw_date, tz)
@@ -1171,9 +1354,9 @@ class MarkdownAdapter(Adapter):
             hour = 0
         if hour > 23 or minute > 59 or second > 59:
             return None, day, previous
-        explicit = m.group("date")
+        explicit = _row_day(m, day)
         if explicit:
-            day = date.fromisoformat(explicit)
+            day = explicit
         line_tz = _zone(m.group("tz"), tz) if m.group("tz") else tz
         ts = datetime.combine(day, time(hour, minute, second), tzinfo=line_tz)
         if not explicit and previous is not None and ts < previous:
@@ -1191,8 +1374,8 @@ class MarkdownAdapter(Adapter):
             if ref is not None and not ref.is_bot:
                 found.append((m.start(), m.end(), ref))
         taken = [(s, e) for s, e, _ in found]
-        for name in people.names():
-            for m in re.finditer(rf"\b{re.escape(name)}\b", text):
+        for name in people.names() + people.handles():
+            for m in re.finditer(rf"(?<![@\w]){re.escape(name)}\b", text):
                 if not any(s <= m.start() < e for s, e in taken):
                     found.append((m.start(), m.end(), _ref(name=name)))  # type: ignore[arg-type]
                     taken.append((m.start(), m.end()))
@@ -1209,13 +1392,15 @@ class MarkdownAdapter(Adapter):
             if (
                 lead
                 and first_verb is not None
+                and first_verb >= lead.end()  # 'Restarted the pods': the verb is the lead, not its subject
                 and text[lead.end() : first_verb].strip() in ("", "was", "has", "had")
+                and not is_row_verb(lead.group(0).split()[0])
             ):
                 name = lead.group(0)
                 if _looks_like_name(name) and not is_bot_name(name):
                     mentions = [(lead.start(), lead.end(), _ref(name=name))]  # type: ignore[list-item]
             by = re.search(rf"\bby\s+({_NAME.pattern})", text)
-            if by and not mentions and _looks_like_name(by.group(1)):
+            if by and not mentions and _looks_like_name(by.group(1)) and not is_row_verb(by.group(1)):
                 mentions = [(by.start(1), by.end(1), _ref(name=by.group(1)))]  # type: ignore[list-item]
         if not mentions:
             return []
