@@ -32,6 +32,7 @@ from ingest.actions import (
     normalise_severity,
 )
 from ingest.adapters._common import excerpt, incident_refs, is_bot_name, parse_ts, service_scope
+from ingest.adapters.accounts import is_service_account
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import ActivityIn, ChunkIn, DocumentIn, IncidentIn, PersonRef, Problem, Record, slug
 
@@ -558,7 +559,7 @@ class People:
 def _ref(name: str | None = None, handle: str | None = None, email: str | None = None) -> PersonRef | None:
     if not (name or handle or email):
         return None
-    bot = is_bot_name(name) or is_bot_name(handle)
+    bot = is_bot_name(name) or is_bot_name(handle) or is_service_account(name, email, handle)
     return PersonRef(
         source="markdown", name=name or None, handle=handle or None, email=email or None, is_bot=bot
     )
@@ -1397,7 +1398,7 @@ class MarkdownAdapter(Adapter):
                 and not is_row_verb(lead.group(0).split()[0])
             ):
                 name = lead.group(0)
-                if _looks_like_name(name) and not is_bot_name(name):
+                if _looks_like_name(name) and not is_bot_name(name) and not is_service_account(name):
                     mentions = [(lead.start(), lead.end(), _ref(name=name))]  # type: ignore[list-item]
             by = re.search(rf"\bby\s+({_NAME.pattern})", text)
             if by and not mentions and _looks_like_name(by.group(1)) and not is_row_verb(by.group(1)):
