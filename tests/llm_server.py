@@ -185,8 +185,8 @@ class ScriptedServer:
 
 def scenario_evidence(injection: bool) -> dict[str, dict[str, Any]]:
     """The evidence the tests' seeded workspace yields (same ids and texts)."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from drafting.conftest import CHAT_THREAD, INJECTION, POSTMORTEM
+    sys.path.insert(0, str(Path(__file__).parent.parent))
+    from tests.drafting.conftest import CHAT_THREAD, INJECTION, POSTMORTEM
 
     ev = {
         HERO_FACT: {

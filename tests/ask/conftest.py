@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scan.org import scanned_early, scanned_full
+from tests.scan.org import scanned_early, scanned_full
 
 
 @pytest.fixture(scope="session")

@@ -3,4 +3,4 @@
 try:
     from tests.drafting.conftest import org  # noqa: F401
 except ImportError:  # tests/ is not a package: rootdir-relative import
-    from drafting.conftest import org  # noqa: F401
+    from tests.drafting.conftest import org  # noqa: F401

@@ -3,6 +3,6 @@
 try:
     from tests.drafting.conftest import HERO, SCOPE, add_incidents, approve_pack, seed_people
 except ImportError:
-    from drafting.conftest import HERO, SCOPE, add_incidents, approve_pack, seed_people
+    from tests.drafting.conftest import HERO, SCOPE, add_incidents, approve_pack, seed_people
 
 __all__ = ["HERO", "SCOPE", "add_incidents", "approve_pack", "seed_people"]

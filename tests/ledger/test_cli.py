@@ -13,7 +13,7 @@ from .helpers import SCOPE
 try:
     from tests.drafting.conftest import seed_org
 except ImportError:
-    from drafting.conftest import seed_org
+    from tests.drafting.conftest import seed_org
 
 
 def _run(ws, *args):

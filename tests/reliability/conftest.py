@@ -17,9 +17,9 @@ def _fresh_figures() -> None:
 try:  # the drafting suite's seeded hero scope (real SQLite and Chroma)
     from tests.drafting.conftest import org  # noqa: F401
 except ImportError:
-    from drafting.conftest import org  # noqa: F401
+    from tests.drafting.conftest import org  # noqa: F401
 
 try:  # the review UI suite's workspace with reviewer accounts
     from tests.ui.conftest import app, cast, ui_template, ui_ws  # noqa: F401
 except ImportError:
-    from ui.conftest import app, cast, ui_template, ui_ws  # noqa: F401
+    from tests.ui.conftest import app, cast, ui_template, ui_ws  # noqa: F401
