@@ -630,6 +630,57 @@ ROW_VERBS = frozenset(
 )
 """Verbs in the base form that open timeline rows written without a subject ("Restart the workers")."""
 
+ROW_NOUNS = frozenset(
+    {
+        "issue",
+        "issues",
+        "change",
+        "changes",
+        "developer",
+        "developers",
+        "user",
+        "users",
+        "problem",
+        "fix",
+        "outage",
+        "error",
+        "cluster",
+        "node",
+        "nodes",
+        "pod",
+        "pods",
+        "server",
+        "servers",
+        "release",
+        "rollout",
+        "build",
+        "job",
+        "config",
+        "configuration",
+        "certificate",
+        "request",
+        "requests",
+        "investigation",
+        "mitigation",
+        "decision",
+        "page",
+        "pager",
+        "ticket",
+        "postmortem",
+        "meeting",
+        "call",
+        "bridge",
+        "manager",
+        "management",
+        "vendor",
+        "aws",
+        "azure",
+        "gcp",
+    }
+)
+"""Nouns that open timeline rows as their subject ("Issue mitigated…", "Developer notified us…",
+"Changes applied upstream"), read in public postmortems (dfds.cloud's among them): never a person."""
+
 NAMES_THAT_LOOK_LIKE_VERBS = frozenset(
     {"alfred", "manfred", "mildred", "mohammed", "muhammed", "wilfred", "winifred", "sterling"}
 )
@@ -637,17 +688,17 @@ NAMES_THAT_LOOK_LIKE_VERBS = frozenset(
 
 
 def is_row_verb(word: str) -> bool:
-    """Whether the capitalised word opening a timeline row is a verb or adverb, not a person.
+    """Whether the capitalised word opening a timeline row is a verb, an adverb or a thing, not a person.
 
     'Proactively scaling…', 'Restarted…', 'Rolled back…', 'Scaling down…': a past tense (-ed), a
-    participle (-ing), an adverb (-ly) or a base verb from ``ROW_VERBS``. Short words keep their
+    participle (-ing), an adverb (-ly), a base verb from ``ROW_VERBS`` or a noun from ``ROW_NOUNS``. Short words keep their
     chance to be names (Ed, Ted, Ahmed, Emily, Kelly); a person the document names elsewhere is
     found as a mention before this rule is asked.
     """
     low = word.strip(".,:;").lower()
     if low in NAMES_THAT_LOOK_LIKE_VERBS:
         return False
-    if low in ROW_VERBS or low in NAME_STOPWORDS:
+    if low in ROW_VERBS or low in ROW_NOUNS or low in NAME_STOPWORDS:
         return True
     return (
         (low.endswith("ed") and len(low) > 5)

@@ -148,6 +148,8 @@ def test_times_in_cet_table_and_verbs_that_start_rows_are_not_people(tmp_path: P
         "| 2019-11-30 11:00 | Restarted the ingress controllers |\n"
         "| 2019-11-30 11:30 | Rolled back the subnet change |\n"
         "| 2019-11-30 11:45 | Deployed the new subnets |\n"
+        "| 2019-11-30 11:50 | Issue mitigated with manual attaching of instances |\n"
+        "| 2019-11-30 11:55 | Developer notified us of failing deploys |\n"
         "| 2019-11-30 12:10 | Kelly Nash resolved the incident |\n\n## Root cause\n\nSubnets.\n",
     )
     assert times(rec) == [
