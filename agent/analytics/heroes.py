@@ -46,6 +46,7 @@ class Judgement:
     understaffed: bool = False
     understaffed_why: str = ""
     team: list[str] = field(default_factory=list)
+    chat_only: bool = False  # the rule's hero did nothing there but talk: not named
 
 
 def core_team(shares: dict[str, float], cover: float) -> set[str]:
@@ -156,6 +157,17 @@ def judge_scope(
     out.hero = hero
     out.triggers = candidates[hero]
     return out
+
+
+def require_capability(judgement: Judgement, doing: int, rule: HeroRule) -> Judgement:
+    """The judgement without its hero when the hero did fewer than ``min_person_events`` things there
+    beyond talking, being mentioned, paged or seated (``capability.PRESENCE_ACTIONS``): a scope whose
+    top person only writes most of its messages has a top person, not a hero."""
+    if judgement.hero is None or doing >= rule.min_person_events:
+        return judgement
+    judgement.hero, judgement.triggers = None, []
+    judgement.chat_only = True
+    return judgement
 
 
 def label(

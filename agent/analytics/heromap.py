@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agent.analytics.heroes import judge_scope, label, why_line
+from agent.analytics.capability import doing_events
+from agent.analytics.heroes import judge_scope, label, require_capability, why_line
 from agent.analytics.historical import is_historical, last_activity
 from agent.analytics.metrics import (
     CLASS_PREFIX,
@@ -161,6 +162,9 @@ def _compute(
         top, top_share = next(iter(shares.items()))
         eff = effective_responders(shares)
         judgement = judge_scope(st, rule, teams.get(scope), inc.count)
+        if judgement.hero is not None:
+            doing = doing_events(session, scope, judgement.hero, since, until)
+            judgement = require_capability(judgement, doing, rule)
         risk = risk_score(inc.count, st.events, inc.by_severity, top_share, st.off_hours_share)
         scopes_out.append(
             ScopeOut(
