@@ -30,6 +30,10 @@ from dataclasses import dataclass, field
 from agent.analytics.metrics import IncidentStats, ScopeStats, effective_responders
 from agent.analytics.rules import CRITICAL_SEVERITIES, MEANINGFUL_SHARE, HeroRule
 
+UNNAMED_SCOPES = frozenset({"service:unknown"})
+"""Scopes that stand for "no service named" (a write-up naming none waits for its linked incident's):
+they gather unrelated work, so nobody is their hero."""
+
 UNDERSTAFFED_HERO_DOMINANCE = 2.0
 """On an understaffed scope the top person is its hero only with at least this many times the next
 person's share: a pair sharing a rotation splits close to evenly (a week on call each), and two to one
@@ -79,7 +83,7 @@ def judge_scope(
     out = Judgement()
     shares = stats.shares()
     events = stats.events
-    if not shares or not has_enough_evidence(stats, shares, rule):
+    if not shares or stats.scope in UNNAMED_SCOPES or not has_enough_evidence(stats, shares, rule):
         return out
     if schedule_team:
         team = set(schedule_team)
