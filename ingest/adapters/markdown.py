@@ -783,11 +783,18 @@ _HEADING_ZONE = re.compile(
     r"\((?:all\s+)?(?:times?\s+(?:are\s+)?(?:in\s+)?)?([A-Za-z_]+(?:/[A-Za-z_+-]+)*|(?:UTC|GMT)?[+-]\d{1,2}:?\d{0,2})\)"
 )
 _STATED_ZONE = re.compile(
-    r"\b(?:all\s+)?times?(?:\s+are|\s+shown|\s+given|\s+listed)?(?:\s+in)?\s*:?\s+"
+    r"(?:^[\W_]*|\ball\s+)times?(?:\s+are|\s+shown|\s+given|\s+listed)?(?:\s+in)?\s*:?\s+"
     r"((?:UTC|GMT)\s*[+-]\d{1,2}(?::?\d{2})?|[A-Za-z_]+(?:/[A-Za-z_+-]+)*)",
     re.I,
 )
-"""A sentence stating the zone of a document's times: "All times in PST", "All times are UTC", "Times in CET"."""
+"""A sentence stating the zone of a document's times: "All times in PST", "All times are UTC", "Times in CET"
+(at the start of a line, or after "all": "response times in Japan" is not one)."""
+
+
+def _stated(value: str) -> bool:
+    """Whether a stated zone is one: an abbreviation, UTC/GMT with an offset, or an Area/City name."""
+    first = value.split("/", 1)[0].upper()
+    return first in ZONE_ABBREVIATIONS or first in ("UTC", "GMT", "Z") or "/" in value or value[:1] in "+-"
 
 
 def _stated_zone(parsed: Parsed) -> str | None:
@@ -801,7 +808,7 @@ def _stated_zone(parsed: Parsed) -> str | None:
     for section in parsed.sections:
         for text in (section.heading, *section.lines):
             for m in _STATED_ZONE.finditer(_clean(text)):
-                if _zone(m.group(1), None) is not None:  # type: ignore[arg-type]
+                if _stated(m.group(1)) and _zone(m.group(1), None) is not None:  # type: ignore[arg-type]
                     return m.group(1)
     return None
 

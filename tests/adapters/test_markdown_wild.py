@@ -169,3 +169,12 @@ def test_write_up_names_people_by_their_bare_handle(tmp_path: Path) -> None:
     )
     assert ("Hixie", "responder", "2023-08-25T15:27:00-07:00") in times(rec)
     assert ("Hixie", "resolved", "2023-08-26T21:14:00-07:00") in times(rec)
+
+
+def test_times_in_a_sentence_that_states_no_zone(tmp_path: Path) -> None:
+    rec = read(
+        tmp_path / "postmortems" / "api.md",
+        "# Incident: api latency\n\nDate: 2025-01-15\n\n## Summary\n\nResponse times in Japan rose "
+        "tenfold; all times are approximate.\n\n## Timeline\n\n- 08:57 @ana acknowledged\n" + BODY,
+    )
+    assert ("ana", "acknowledged", "2025-01-15T08:57:00+00:00") in times(rec)
