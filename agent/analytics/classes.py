@@ -275,21 +275,23 @@ not. Not fitted on data."""
 
 
 def merge_same_terms(
-    groups: list[list[int]], terms: list[list[str]], vectors: Any
+    groups: list[list[int]], terms: list[list[str]], vectors: Any, services: list[str]
 ) -> tuple[list[list[int]], list[list[str]]]:
     """Clusters that are one failure joined into one (largest first): one failure is one class.
 
     Clustering runs per service, so one failure written under several scopes (the pager's service, a
     ticket component, a postmortem's) or split by volatile words would otherwise come out as ``slug``,
-    ``slug-2``, ``slug-3``. Two clusters are one when their distinctive terms are the same, or when
-    they share ``MIN_SHARED_TERMS`` of them and their centroids are within ``CLASS_DISTANCE_THRESHOLD``.
-    Clusters without terms are left apart.
+    ``slug-2``, ``slug-3``. Two clusters are one when their distinctive terms are the same, or, found
+    under different scopes, when they share ``MIN_SHARED_TERMS`` of them and their centroids are within
+    ``CLASS_DISTANCE_THRESHOLD`` (within one scope the clustering has already weighed their distance).
+    ``services[i]`` is the scope of row ``i``. Clusters without terms are left apart.
     """
     import numpy as np
 
     merged: list[list[int]] = []
     merged_terms: list[list[str]] = []
     centroids: list[Any] = []
+    scopes: list[str] = []
     for idx, words in zip(groups, terms, strict=True):
         centroid = _normalise(np.mean(np.stack([vectors[i] for i in idx]), axis=0, keepdims=True))[0]
         target = None
@@ -298,7 +300,9 @@ def merge_same_terms(
                 continue
             shared = len(set(words) & set(other))
             if set(words) == set(other) or (
-                shared >= MIN_SHARED_TERMS and 1.0 - float(centroid @ c) <= CLASS_DISTANCE_THRESHOLD
+                scopes[j] != services[idx[0]]
+                and shared >= MIN_SHARED_TERMS
+                and 1.0 - float(centroid @ c) <= CLASS_DISTANCE_THRESHOLD
             ):
                 target = j
                 break
@@ -306,6 +310,7 @@ def merge_same_terms(
             merged.append(list(idx))
             merged_terms.append(words)
             centroids.append(centroid)
+            scopes.append(services[idx[0]])
         else:
             merged[target].extend(idx)
     return merged, merged_terms
@@ -363,7 +368,8 @@ def build_classes(ws: Any, store: bool = True) -> tuple[dict[str, ClassData], di
     if not incidents:
         return {}, {}, {}
     vectors = _incident_vectors(ws, incidents, chunk_text)
-    groups = cluster_by_service([i.scope or NO_SERVICE for i in incidents], vectors)
+    services = [i.scope or NO_SERVICE for i in incidents]
+    groups = cluster_by_service(services, vectors)
     ordered = sorted(groups.values(), key=lambda idx: (-len(idx), incidents[idx[0]].key))
     docs = []
     for idx in ordered:
@@ -376,7 +382,7 @@ def build_classes(ws: Any, store: bool = True) -> tuple[dict[str, ClassData], di
                 parts.append(chunk_text[inc.chunk_id])
         docs.append("\n".join(parts))
     terms = distinctive_terms(docs, stop)
-    ordered, terms = merge_same_terms(ordered, terms, vectors)
+    ordered, terms = merge_same_terms(ordered, terms, vectors, services)
     classes: dict[str, ClassData] = {}
     mapping: dict[str, str] = {}
     by_key: dict[str, Any] = {}
