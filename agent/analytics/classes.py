@@ -4,8 +4,8 @@ and checked against the runbooks.
 Incidents are clustered within their service (a class is one service's failure mode): each
 incident's vector is its title's embedding (the title says what broke; ``TITLE_WEIGHT`` mixes in its
 incident chunk), clustered with agglomerative clustering, average linkage on cosine distance, cut at
-``CLASS_DISTANCE_THRESHOLD``. Incidents without a service are clustered together. Titles are read
-without their volatile parts (counters, ids, dates, numbers), and clusters that share their
+``CLASS_DISTANCE_THRESHOLD``. Incidents without a service are clustered together. Classes are named
+from titles without their volatile parts (counters, ids, dates, numbers), and clusters that share their
 distinctive terms and are close in meaning are one class, whichever scope they were found under.
 """
 
@@ -318,7 +318,7 @@ def merge_same_terms(
 
 def _incident_text(inc: Any, chunk_text: dict[str, str]) -> str:
     """What an incident's title vector embeds: its title, else its chunk's text, else its key."""
-    title = normalise_title(inc.title or "")
+    title = (inc.title or "").strip()
     if title:
         return title
     chunk = (chunk_text.get(inc.chunk_id) or "").strip() if inc.chunk_id else ""

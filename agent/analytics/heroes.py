@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agent.analytics.capability import MIN_CAPABILITY_EVENTS
 from agent.analytics.metrics import IncidentStats, ScopeStats, effective_responders
 from agent.analytics.rules import CRITICAL_SEVERITIES, MEANINGFUL_SHARE, HeroRule
 
@@ -164,10 +165,10 @@ def judge_scope(
 
 
 def require_capability(judgement: Judgement, doing: int, rule: HeroRule) -> Judgement:
-    """The judgement without its hero when the hero did fewer than ``min_person_events`` things there
-    beyond talking, being mentioned, paged or seated (``capability.PRESENCE_ACTIONS``): a scope whose
+    """The judgement without its hero when the hero did fewer than ``capability.MIN_CAPABILITY_EVENTS``
+    things there beyond talking, being paged or seated (``capability.PRESENCE_ACTIONS``): a scope whose
     top person only writes most of its messages has a top person, not a hero."""
-    if judgement.hero is None or doing >= rule.min_person_events:
+    if judgement.hero is None or doing >= MIN_CAPABILITY_EVENTS:
         return judgement
     judgement.hero, judgement.triggers = None, []
     judgement.chat_only = True
