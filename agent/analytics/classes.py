@@ -4,7 +4,9 @@ and checked against the runbooks.
 Incidents are clustered within their service (a class is one service's failure mode): each
 incident's vector is its title's embedding (the title says what broke; ``TITLE_WEIGHT`` mixes in its
 incident chunk), clustered with agglomerative clustering, average linkage on cosine distance, cut at
-``CLASS_DISTANCE_THRESHOLD``. Incidents without a service are clustered together.
+``CLASS_DISTANCE_THRESHOLD``. Incidents without a service are clustered together. Classes are named
+from titles without their volatile parts (counters, ids, dates, numbers), and clusters that share their
+distinctive terms and are close in meaning are one class, whichever scope they were found under.
 """
 
 from __future__ import annotations
@@ -132,6 +134,36 @@ DOMAIN_STOP_WORDS = frozenset(
 
 _TOKEN = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z0-9]{2,}\b")
 
+_VOLATILE = (
+    re.compile(r"\[(?:firing|resolved|alerting|triggered|ok)(?::\s*\d+)?\]", re.I),  # [FIRING:1]
+    re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),  # a UUID
+    re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\b"),
+    re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b"),  # a time
+    re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"),  # an IP address
+    re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d+\b"),  # a ticket or incident key: INC-4211, PD-88
+    re.compile(r"\(?#\d+\)?|\bid[:= ]\s*\w+", re.I),  # (#12), #4521, id 7f3a
+    re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,}\b", re.I),  # a hex id or sha
+    re.compile(r"\b\d[\d,.]*\s*(?:k|m|ms|s|sec|min|h|%|gb|mb|kb|tb)?\b", re.I),  # 12,034 / 10k / 95% / 300ms
+)
+"""What changes from one occurrence of a failure to the next and says nothing about what broke:
+alert-state prefixes, dates and times, ids, ticket keys, counters and measured numbers."""
+
+
+def normalise_title(title: str) -> str:
+    """An incident title without its volatile parts: 'push-queue backlog 12,034 (#4521)' -> 'push-queue backlog'.
+
+    Two occurrences of one failure differ in counters, ids, dates and numbers; their class must not.
+    Falls back to the title itself when nothing else is left.
+    """
+    text = title
+    for rx in _VOLATILE:
+        text = rx.sub(" ", text)
+    text = re.sub(r"(?<=[A-Za-z])[-_]\d+\b", " ", text)  # 'backlog-push-queue-4': a counter suffix
+    text = re.sub(r"[\[\](){}]\s*[\[\](){}]|\(\s*\)|\[\s*\]", " ", text)
+    text = re.sub(r"\s+([,:;.])", r"\1", text)
+    text = re.sub(r"\s{2,}", " ", text).strip(" -–—:,;.|")
+    return text or title.strip()
+
 
 @dataclass
 class ClassData:
@@ -235,6 +267,55 @@ def distinctive_terms(docs: list[str], stop: set[str], n: int = CLASS_TERMS) -> 
     return out
 
 
+MIN_SHARED_TERMS = 2
+"""Distinctive terms (of ``CLASS_TERMS``) two clusters must share, besides being within
+``CLASS_DISTANCE_THRESHOLD`` of each other, to be one class: two of three words in common is the same
+failure told with one different word ('messages' beside 'backlog push queue'), one word ('queue') is
+not. Not fitted on data."""
+
+
+def merge_same_terms(
+    groups: list[list[int]], terms: list[list[str]], vectors: Any, services: list[str]
+) -> tuple[list[list[int]], list[list[str]]]:
+    """Clusters that are one failure joined into one (largest first): one failure is one class.
+
+    Clustering runs per service, so one failure written under several scopes (the pager's service, a
+    ticket component, a postmortem's) or split by volatile words would otherwise come out as ``slug``,
+    ``slug-2``, ``slug-3``. Two clusters are one when their distinctive terms are the same, or, found
+    under different scopes, when they share ``MIN_SHARED_TERMS`` of them and their centroids are within
+    ``CLASS_DISTANCE_THRESHOLD`` (within one scope the clustering has already weighed their distance).
+    ``services[i]`` is the scope of row ``i``. Clusters without terms are left apart.
+    """
+    import numpy as np
+
+    merged: list[list[int]] = []
+    merged_terms: list[list[str]] = []
+    centroids: list[Any] = []
+    scopes: list[str] = []
+    for idx, words in zip(groups, terms, strict=True):
+        centroid = _normalise(np.mean(np.stack([vectors[i] for i in idx]), axis=0, keepdims=True))[0]
+        target = None
+        for j, (other, c) in enumerate(zip(merged_terms, centroids, strict=True)):
+            if not words or not other:
+                continue
+            shared = len(set(words) & set(other))
+            if set(words) == set(other) or (
+                scopes[j] != services[idx[0]]
+                and shared >= MIN_SHARED_TERMS
+                and 1.0 - float(centroid @ c) <= CLASS_DISTANCE_THRESHOLD
+            ):
+                target = j
+                break
+        if target is None:
+            merged.append(list(idx))
+            merged_terms.append(words)
+            centroids.append(centroid)
+            scopes.append(services[idx[0]])
+        else:
+            merged[target].extend(idx)
+    return merged, merged_terms
+
+
 def _incident_text(inc: Any, chunk_text: dict[str, str]) -> str:
     """What an incident's title vector embeds: its title, else its chunk's text, else its key."""
     title = (inc.title or "").strip()
@@ -287,18 +368,21 @@ def build_classes(ws: Any, store: bool = True) -> tuple[dict[str, ClassData], di
     if not incidents:
         return {}, {}, {}
     vectors = _incident_vectors(ws, incidents, chunk_text)
-    groups = cluster_by_service([i.scope or NO_SERVICE for i in incidents], vectors)
+    services = [i.scope or NO_SERVICE for i in incidents]
+    groups = cluster_by_service(services, vectors)
     ordered = sorted(groups.values(), key=lambda idx: (-len(idx), incidents[idx[0]].key))
     docs = []
     for idx in ordered:
         parts = []
         for i in idx:
             inc = incidents[i]
-            parts.append(f"{inc.title} {inc.title}")  # the title counts twice: it says what broke
+            title = normalise_title(inc.title or "")
+            parts.append(f"{title} {title}")  # the title counts twice: it says what broke
             if inc.chunk_id and inc.chunk_id in chunk_text:
                 parts.append(chunk_text[inc.chunk_id])
         docs.append("\n".join(parts))
     terms = distinctive_terms(docs, stop)
+    ordered, terms = merge_same_terms(ordered, terms, vectors, services)
     classes: dict[str, ClassData] = {}
     mapping: dict[str, str] = {}
     by_key: dict[str, Any] = {}

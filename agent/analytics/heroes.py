@@ -11,11 +11,13 @@ A person is a scope's hero when the scope has at least ``min_events`` events (a 
 - escalations: they received >= ``min_escalations_in`` escalations there, >= ``min_escalation_share`` of
   them, and as many as ``min_escalation_incident_share`` of the scope's incidents.
 
-A flat spread fires none of them. Understaffing is checked first: a scope whose team is at most
-``max_rotation_team`` people, each carrying >= ``min_loaded_share``, is understaffed instead (the team
-is its on-call schedule, or without one the fewest people carrying ``min_team_cover`` of the work):
-it gets no hero -- unless people outside that team made ``min_rescues`` rescues there (rescue from
-outside is dependence, not size).
+A flat spread fires none of them. Understaffing is a label, never a reason to hide a hero: a scope
+whose team is at most ``max_rotation_team`` people, each carrying >= ``min_loaded_share``, is
+understaffed (the team is its on-call schedule, or without one the fewest people carrying
+``min_team_cover`` of the work) -- unless people outside that team made ``min_rescues`` rescues there
+(rescue from outside is dependence, not size). On an understaffed scope the share trigger alone names
+the hero, and only when the top person carries ``UNDERSTAFFED_HERO_DOMINANCE`` x the next person's
+share (one person doing most of a small team's work); a pair sharing the work evenly has no hero.
 
 The label is ``dangerous`` when the concentration recurs, pages at night, hits a critical service or
 has no runbook; otherwise ``specialty`` (rare, low in severity, documented).
@@ -25,8 +27,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agent.analytics.capability import MIN_CAPABILITY_EVENTS
 from agent.analytics.metrics import IncidentStats, ScopeStats, effective_responders
 from agent.analytics.rules import CRITICAL_SEVERITIES, MEANINGFUL_SHARE, HeroRule
+
+UNNAMED_SCOPES = frozenset({"service:unknown"})
+"""Scopes that stand for "no service named" (a write-up naming none waits for its linked incident's):
+they gather unrelated work, so nobody is their hero."""
+
+UNDERSTAFFED_HERO_DOMINANCE = 2.0
+"""On an understaffed scope the top person is its hero only with at least this many times the next
+person's share: a pair sharing a rotation splits close to evenly (a week on call each), and two to one
+means one of them also carries the other's weeks. Not fitted on data: for a 50/50 pair over 20
+incidents a 2:1 split (67%) lies beyond 1.5 binomial standard deviations."""
 
 
 @dataclass
@@ -38,6 +51,7 @@ class Judgement:
     understaffed: bool = False
     understaffed_why: str = ""
     team: list[str] = field(default_factory=list)
+    chat_only: bool = False  # the rule's hero did nothing there but talk: not named
 
 
 def core_team(shares: dict[str, float], cover: float) -> set[str]:
@@ -70,7 +84,7 @@ def judge_scope(
     out = Judgement()
     shares = stats.shares()
     events = stats.events
-    if not shares or not has_enough_evidence(stats, shares, rule):
+    if not shares or stats.scope in UNNAMED_SCOPES or not has_enough_evidence(stats, shares, rule):
         return out
     if schedule_team:
         team = set(schedule_team)
@@ -101,7 +115,6 @@ def judge_scope(
             f"{len(team)} {'person' if len(team) == 1 else 'people'} on {source} carry {carried:.0%} of "
             f"{events} events ({loads}): too small to rotate; staff the rotation before transferring knowledge"
         )
-        return out
 
     eff = effective_responders(shares)
     ranked = list(shares.items())
@@ -112,6 +125,16 @@ def judge_scope(
         eff <= rule.max_effective_responders or top_share >= rule.min_dominance * second_share
     ):
         candidates.setdefault(top, []).append("share")
+    if out.understaffed:
+        # a small team names a hero only when one member carries the other's share too, by share alone:
+        # escalations and rescues between the two members of a pair are how a pair works
+        if (
+            "share" in candidates.get(top, [])
+            and top_share >= UNDERSTAFFED_HERO_DOMINANCE * second_share
+            and stats.people[top].events >= rule.min_person_events
+        ):
+            out.hero, out.triggers = top, ["share"]
+        return out
     total_rescues = stats.rescues
     total_esc = stats.escalations
     for pid, p in stats.people.items():
@@ -139,6 +162,17 @@ def judge_scope(
     out.hero = hero
     out.triggers = candidates[hero]
     return out
+
+
+def require_capability(judgement: Judgement, doing: int, rule: HeroRule) -> Judgement:
+    """The judgement without its hero when the hero did fewer than ``capability.MIN_CAPABILITY_EVENTS``
+    things there beyond talking, being paged or seated (``capability.PRESENCE_ACTIONS``): a scope whose
+    top person only writes most of its messages has a top person, not a hero."""
+    if judgement.hero is None or doing >= MIN_CAPABILITY_EVENTS:
+        return judgement
+    judgement.hero, judgement.triggers = None, []
+    judgement.chat_only = True
+    return judgement
 
 
 def label(

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agent.analytics.heroes import judge_scope, label, why_line
+from agent.analytics.capability import doing_events
+from agent.analytics.heroes import judge_scope, label, require_capability, why_line
+from agent.analytics.historical import is_historical, last_activity
 from agent.analytics.judgement import judge, judged_fixes, judged_weights
 from agent.analytics.metrics import (
     CLASS_PREFIX,
@@ -148,6 +150,8 @@ def _compute(
     cls_services = class_services(session)
     teams = schedule_teams(session, since, until)
     span = data_span(session, since, until)
+    last_seen = last_activity(session, since, until)
+    data_end = until or (span[1] if span else None)
 
     scopes_out: list[ScopeOut] = []
     hero_scopes: dict[str, list[HeroScope]] = defaultdict(list)
@@ -161,6 +165,9 @@ def _compute(
         top, top_share = next(iter(shares.items()))
         eff = effective_responders(shares)
         judgement = judge_scope(st, rule, teams.get(scope), inc.count)
+        if judgement.hero is not None:
+            doing = doing_events(session, scope, judgement.hero, since, until)
+            judgement = require_capability(judgement, doing, rule)
         risk = risk_score(inc.count, st.events, inc.by_severity, top_share, st.off_hours_share)
         scopes_out.append(
             ScopeOut(
@@ -180,6 +187,8 @@ def _compute(
                 people=len(shares),
                 shares={pid: _round(s) for pid, s in list(shares.items())[:TOP_SHARES_LISTED]},
                 understaffed=judgement.understaffed,
+                historical=is_historical(last_seen.get(scope), data_end),
+                last_activity=last_seen.get(scope),
             )
         )
         if judgement.understaffed:
@@ -205,6 +214,9 @@ def _compute(
                 kind=kind,
                 label_reasons=reasons,
                 triggers=judgement.triggers,
+                understaffed=judgement.understaffed,
+                historical=scopes_out[-1].historical,
+                last_activity=scopes_out[-1].last_activity,
             )
         )
         why_by_scope[scope] = why_line(scope, st, pid, judgement.triggers)
@@ -236,9 +248,10 @@ def _compute(
                 label_reasons=hero_reasons,
                 name=names.get(pid),
                 details=details,
+                historical=all(d.historical for d in details),
             )
         )
-    heroes.sort(key=lambda h: (-max(risk_of.get(s, 0.0) for s in h.scopes), h.person))
+    heroes.sort(key=lambda h: (h.historical, -max(risk_of.get(s, 0.0) for s in h.scopes), h.person))
     understaffed.sort(key=lambda u: (-risk_of.get(u.scope, 0.0), u.scope))
     window = Window(since=since or (span[0] if span else None), until=until or (span[1] if span else None))
     return MapResult(

@@ -43,6 +43,10 @@ class ScopeOut(BaseModel):
         default_factory=dict, description="Top people and their weighted shares."
     )
     understaffed: bool = False
+    historical: bool = Field(
+        default=False, description="No activity for longer than the recent window: a past concentration."
+    )
+    last_activity: datetime | None = None
 
 
 class HeroScope(BaseModel):
@@ -59,6 +63,9 @@ class HeroScope(BaseModel):
     kind: str
     label_reasons: list[str]
     triggers: list[str]
+    understaffed: bool = False
+    historical: bool = False
+    last_activity: datetime | None = None
 
 
 class HeroOut(BaseModel):
@@ -71,6 +78,7 @@ class HeroOut(BaseModel):
     label_reasons: list[str] = Field(default_factory=list)
     name: str | None = None
     details: list[HeroScope] = Field(default_factory=list)
+    historical: bool = Field(default=False, description="Every scope of this hero is historical.")
 
 
 class UnderstaffedOut(BaseModel):

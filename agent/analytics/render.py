@@ -24,6 +24,20 @@ def _more(console: Any, total: int) -> None:
         console.print(f"... and {total - MAX_ROWS} more (use --json for all)")
 
 
+def _scope_marks(scope: str, understaffed: bool, historical: bool) -> str:
+    """A scope with its labels: 'service:x (understaffed, historical)'."""
+    marks = [m for m, on in (("understaffed", understaffed), ("historical", historical)) if on]
+    return f"{scope} ({', '.join(marks)})" if marks else scope
+
+
+def _hero_cell(hero: str | None, understaffed: bool, historical: bool) -> str:
+    """The hero column: the hero (or '-') with the scope's labels."""
+    marks = [m for m, on in (("understaffed", understaffed), ("historical", historical)) if on]
+    if hero is None:
+        return " ".join(marks) or "-"
+    return f"{hero} ({', '.join(marks)})" if marks else hero
+
+
 def render_map(console: Any, result: MapResult) -> None:
     """The hero map: heroes first, then understaffed scopes, then scopes by risk."""
     w = result.window
@@ -36,8 +50,10 @@ def render_map(console: Any, result: MapResult) -> None:
         for h in result.heroes[:MAX_ROWS]:
             t.add_row(
                 f"{names.get(h.person, h.person)} ({h.person})",
-                h.kind,
-                "\n".join(h.scopes),
+                h.kind + (" (historical)" if h.historical else ""),
+                "\n".join(_scope_marks(d.scope, d.understaffed, d.historical) for d in h.details)
+                if h.details
+                else "\n".join(h.scopes),
                 h.why,
                 "\n".join(h.label_reasons[:4]),
             )
@@ -74,7 +90,7 @@ def render_map(console: Any, result: MapResult) -> None:
             str(s.bus_factor),
             f"{s.off_hours_share:.0%}",
             str(s.rescues),
-            s.hero or ("understaffed" if s.understaffed else "-"),
+            _hero_cell(s.hero, s.understaffed, s.historical),
         )
     console.print(t)
     _more(console, len(result.scopes))

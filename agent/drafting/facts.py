@@ -72,16 +72,33 @@ def person_share(
     return _weighted_shares(ws, scope, since, until).get(person_id, 0.0)
 
 
+UNDERSTAFFED_SKIPS = ("transfer-plan",)
+"""Kinds not drafted on an understaffed scope (DESIGN.md: say so instead of drafting transfer plans;
+the hero's knowledge is still worth a pack, and the rotation plan is the fix)."""
+
+
 def hero_scopes(ws: Any) -> list[str]:
-    """Scopes that have a hero, riskiest first."""
+    """Scopes that have a current (not historical) hero, riskiest first."""
     analytics = _analytics()
     if analytics is not None:
         result = analytics.compute_map(ws, None, None)
         ordered = sorted(result.scopes, key=lambda s: -float(_get(s, "risk", 0.0) or 0.0))
-        return [_get(s, "scope") for s in ordered if _get(s, "hero")]
+        return [_get(s, "scope") for s in ordered if _get(s, "hero") and not _get(s, "historical", False)]
     with ws.session() as s:
         scopes = [r[0] for r in s.execute(select(Activity.scope).distinct().order_by(Activity.scope))]
     return [sc for sc in scopes if hero_of(ws, sc)]
+
+
+def draft_kinds(ws: Any, scope: str, kinds: list[str]) -> list[str]:
+    """The kinds worth drafting on a scope: no transfer plan where the map labels it understaffed."""
+    analytics = _analytics()
+    if analytics is None or not any(k in UNDERSTAFFED_SKIPS for k in kinds):
+        return kinds
+    result = analytics.compute_map(ws, scopes={scope})
+    row = next((s for s in result.scopes if _get(s, "scope") == scope), None)
+    if row is None or not _get(row, "understaffed", False):
+        return kinds
+    return [k for k in kinds if k not in UNDERSTAFFED_SKIPS]
 
 
 def scope_facts(ws: Any, scope: str, hero: str | None) -> list[dict[str, Any]]:

@@ -395,7 +395,7 @@ def start_drafts(
     ]
     for sc in scopes:
         hero = facts.hero_of(ws, sc)
-        for k in kinds:
+        for k in kinds if kind else facts.draft_kinds(ws, sc, kinds):
             with ws.session() as s:
                 existing = s.scalar(
                     select(Draft.id)

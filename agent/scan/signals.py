@@ -222,6 +222,7 @@ def measure(ws: Any, scans_by: list[str], rule: HeroRule | None = None) -> dict[
         }
         for h in full.heroes
         for d in h.details
+        if not d.historical  # a concentration on a scope nobody touches any more raises no alarm
     ]
     if recent is not None:
         seen = {(h["person"], h["scope"]) for h in hero_list}

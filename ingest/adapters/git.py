@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.actions import COMMIT
+from ingest.adapters.accounts import is_service_account
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import ActivityIn, ChunkIn, PersonRef, Problem, Record, slug
 
@@ -55,50 +56,15 @@ _TRAILER = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s")
 _CO_AUTHOR = re.compile(r"^\s*co-authored-by:\s*(?P<name>[^<]*?)\s*<(?P<email>[^>]*)>\s*$", re.I | re.M)
 _IDENT = re.compile(r"\s*(?P<name>[^<]*?)\s*<(?P<email>[^>]*)>")
 
-BOT_NAMES = frozenset(
-    {
-        "ci",
-        "ci bot",
-        "jenkins",
-        "github",
-        "github actions",
-        "github-actions",
-        "dependabot",
-        "dependabot-preview",
-        "renovate",
-        "renovate bot",
-        "greenkeeper",
-        "snyk-bot",
-        "semantic-release-bot",
-        "travis",
-        "travis ci",
-        "circleci",
-        "gitlab ci",
-        "buildkite",
-        "mergify",
-        "bors",
-        "automation",
-        "deploy bot",
-        "release bot",
-        "web-flow",
-    }
-)
-"""Author names that are automation, compared lower-case."""
-
-_BOT_PATTERN = re.compile(r"\[bot\]|(^|[-_. ])bot$|^bot([-_. ]|$)|(^|[-_ ])ci$|^ci[-_ ]")
-_AUTOMATION_EMAILS = frozenset({"noreply@github.com", "actions@github.com", "bot@renovateapp.com"})
-
 
 def is_bot(name: str | None, email: str | None) -> bool:
-    """Whether a git identity is automation (``[bot]`` accounts, CI, dependency updaters)."""
-    n = (name or "").strip().lower()
-    e = (email or "").strip().lower()
-    if "[bot]" in n or "[bot]" in e or e in _AUTOMATION_EMAILS:
-        return True
-    if n in BOT_NAMES or (n and _BOT_PATTERN.search(n)):
-        return True
-    local = e.split("@", 1)[0].split("+", 1)[-1]  # 123+dependabot@users.noreply.github.com
-    return bool(local and _BOT_PATTERN.search(local))
+    """Whether a git identity is not a person: an assistant, a bot, CI or a service account.
+
+    The one rule of :mod:`ingest.adapters.accounts` (``Co-authored-by: Claude <noreply@anthropic.com>``,
+    ``Copilot``, ``dependabot[bot]``, ``codefactor-io``, ``svc-deploy``); a person's GitHub noreply
+    address (``123+alice@users.noreply.github.com``) stays theirs.
+    """
+    return is_service_account(name, email)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from ingest.actions import (
     normalise_severity,
 )
 from ingest.adapters._common import excerpt, incident_refs, is_bot_name, parse_ts, service_scope
+from ingest.adapters.accounts import is_service_account
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import ActivityIn, ChunkIn, DocumentIn, IncidentIn, PersonRef, Problem, Record, slug
 
@@ -243,6 +244,46 @@ NAME_STOPWORDS = frozenset(
 )
 """Capitalised words that start timeline lines but are not people."""
 
+ZONE_ABBREVIATIONS: dict[str, str] = {
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "PT": "America/Los_Angeles",
+    "MST": "America/Denver",
+    "MDT": "America/Denver",
+    "MT": "America/Denver",
+    "CST": "America/Chicago",
+    "CDT": "America/Chicago",
+    "CT": "America/Chicago",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "ET": "America/New_York",
+    "BST": "Europe/London",
+    "WET": "Europe/Lisbon",
+    "CET": "Europe/Berlin",
+    "CEST": "Europe/Berlin",
+    "EET": "Europe/Helsinki",
+    "EEST": "Europe/Helsinki",
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    "KST": "Asia/Seoul",
+    "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney",
+    "NZST": "Pacific/Auckland",
+    "NZDT": "Pacific/Auckland",
+}
+"""Zone abbreviations write-ups use, as the IANA zone people mean: "All times in PST" written in July
+means Pacific local time (PDT), so each maps to the region's zone, not to a fixed offset."""
+
+_ZONE_WORD = "|".join(sorted(ZONE_ABBREVIATIONS, key=len, reverse=True))
+
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_WEEKDAYS = (
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
+)
 _HANDLE = re.compile(r"(?<![\w.@/])@([A-Za-z0-9][\w.\-]*[A-Za-z0-9_]|[A-Za-z0-9])")
 _EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 """An e-mail address; the look-behind starts a match only where a local part starts (linear, not quadratic, on long lines)."""
@@ -254,13 +295,15 @@ _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _META = re.compile(r"^\s*(?:[-*+]\s+)?(?P<key>[A-Za-z][\w ()/'-]{0,40}?)\s*:\s*(?P<value>\S.*)$")
 _DATE_IN_TEXT = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _TIME_LINE = re.compile(
-    r"""^\s*(?:[-*+]|\d+\.)?\s*\|?\s*
-    (?:(?P<date>\d{4}-\d{2}-\d{2})[\sT,]*)?
+    r"""^\s*(?:[-*+]|\d+\.)?\s*\|?\s*[\[(]?\s*
+    (?:(?:(?P<date>\d{4}-\d{2}-\d{2})|(?P<md>\d{1,2}[-/]\d{1,2}(?=[\sT,]))|(?P<mon>(?:MONTHS)\.?\s+\d{1,2}(?:st|nd|rd|th)?),?)[\sT,]*)?
     (?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?
-    \s*(?P<tz>Z\b|UTC\b|GMT\b|[+-]\d{2}:?\d{2}\b)?
-    \s*(?:[-–—:|]\s*)?(?P<rest>.*)$""",
-    re.X,
+    \s*(?P<tz>Z\b|UTC\b|GMT\b|[+-]\d{2}:?\d{2}\b|(?:ZONES)\b)?
+    \s*[+~]?\s*[\])]?
+    \s*(?:[-–—:|]\s*)?(?P<rest>.*)$""".replace("ZONES", _ZONE_WORD).replace("MONTHS", _MONTHS),
+    re.X | re.I,
 )
+"""A timeline row: '14:02 ...', '* [08:57] ...', '- [03-26 02:50] ...', '**08:57 PST** ...', '| 2019-11-29 12:00+ | ...'."""
 
 _VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -456,6 +499,10 @@ def classify(path: Path, front: dict[str, Any], title: str | None, headings: lis
 # ---------------------------------------------------------------------------------------------- people
 
 
+MIN_BARE_HANDLE = 4
+"""Shortest handle matched as a bare word in a timeline (shorter ones, 'al', 'bo', collide with words)."""
+
+
 class People:
     """The people a document names, so a handle and a name seen together stay one PersonRef."""
 
@@ -500,11 +547,19 @@ class People:
     def names(self) -> list[str]:
         return sorted({r.name for r in self.by_key.values() if r.name}, key=len, reverse=True)
 
+    def handles(self) -> list[str]:
+        """Handles of people the document names by @handle, which write-ups also use bare ('Hixie and ...')."""
+        return sorted(
+            {r.handle for r in self.by_key.values() if r.handle and len(r.handle) >= MIN_BARE_HANDLE},
+            key=len,
+            reverse=True,
+        )
+
 
 def _ref(name: str | None = None, handle: str | None = None, email: str | None = None) -> PersonRef | None:
     if not (name or handle or email):
         return None
-    bot = is_bot_name(name) or is_bot_name(handle)
+    bot = is_bot_name(name) or is_bot_name(handle) or is_service_account(name, email, handle)
     return PersonRef(
         source="markdown", name=name or None, handle=handle or None, email=email or None, is_bot=bot
     )
@@ -516,6 +571,139 @@ def _looks_like_name(text: str) -> bool:
         return False
     return (
         all(re.fullmatch(r"[^\W\d_][\w'’.\-]*", w) for w in words) and words[0].lower() not in NAME_STOPWORDS
+    )
+
+
+ROW_VERBS = frozenset(
+    {
+        "add",
+        "alert",
+        "apply",
+        "begin",
+        "bump",
+        "check",
+        "close",
+        "confirm",
+        "continue",
+        "create",
+        "declare",
+        "delete",
+        "deploy",
+        "disable",
+        "drain",
+        "enable",
+        "escalate",
+        "failover",
+        "fix",
+        "identify",
+        "increase",
+        "decrease",
+        "investigate",
+        "kill",
+        "merge",
+        "mitigate",
+        "monitor",
+        "move",
+        "notice",
+        "notify",
+        "open",
+        "page",
+        "post",
+        "push",
+        "reboot",
+        "remove",
+        "resolve",
+        "restart",
+        "restore",
+        "revert",
+        "roll",
+        "run",
+        "scale",
+        "start",
+        "stop",
+        "switch",
+        "update",
+        "upgrade",
+        "verify",
+        "wait",
+    }
+)
+"""Verbs in the base form that open timeline rows written without a subject ("Restart the workers")."""
+
+ROW_NOUNS = frozenset(
+    {
+        "issue",
+        "issues",
+        "change",
+        "changes",
+        "developer",
+        "developers",
+        "user",
+        "users",
+        "problem",
+        "fix",
+        "outage",
+        "error",
+        "cluster",
+        "node",
+        "nodes",
+        "pod",
+        "pods",
+        "server",
+        "servers",
+        "release",
+        "rollout",
+        "build",
+        "job",
+        "config",
+        "configuration",
+        "certificate",
+        "request",
+        "requests",
+        "investigation",
+        "mitigation",
+        "decision",
+        "page",
+        "pager",
+        "ticket",
+        "postmortem",
+        "meeting",
+        "call",
+        "bridge",
+        "manager",
+        "management",
+        "vendor",
+        "aws",
+        "azure",
+        "gcp",
+    }
+)
+"""Nouns that open timeline rows as their subject ("Issue mitigated…", "Developer notified us…",
+"Changes applied upstream"), read in public postmortems (dfds.cloud's among them): never a person."""
+
+NAMES_THAT_LOOK_LIKE_VERBS = frozenset(
+    {"alfred", "manfred", "mildred", "mohammed", "muhammed", "wilfred", "winifred", "sterling"}
+)
+"""Given names with a verb's ending (-ed, -ing) that still start a row as its subject."""
+
+
+def is_row_verb(word: str) -> bool:
+    """Whether the capitalised word opening a timeline row is a verb, an adverb or a thing, not a person.
+
+    'Proactively scaling…', 'Restarted…', 'Rolled back…', 'Scaling down…': a past tense (-ed), a
+    participle (-ing), an adverb (-ly), a base verb from ``ROW_VERBS`` or a noun from ``ROW_NOUNS``. Short words keep their
+    chance to be names (Ed, Ted, Ahmed, Emily, Kelly); a person the document names elsewhere is
+    found as a mention before this rule is asked.
+    """
+    low = word.strip(".,:;").lower()
+    if low in NAMES_THAT_LOOK_LIKE_VERBS:
+        return False
+    if low in ROW_VERBS or low in ROW_NOUNS or low in NAME_STOPWORDS:
+        return True
+    return (
+        (low.endswith("ed") and len(low) > 5)
+        or (low.endswith("ing") and len(low) > 5)
+        or (low.endswith("ly") and len(low) > 6)
     )
 
 
@@ -572,7 +760,7 @@ def parse_people(value: Any) -> list[PersonRef]:
 
 
 def _zone(value: Any, fallback: tzinfo) -> tzinfo:
-    """A tzinfo from an IANA name or an offset like '+02:00'; ``fallback`` when unreadable."""
+    """A tzinfo from an IANA name, an abbreviation ('PST', 'PST/PDT') or an offset like '+02:00'."""
     if value is None or value == "":
         return fallback
     text = str(value).strip()
@@ -582,6 +770,9 @@ def _zone(value: Any, fallback: tzinfo) -> tzinfo:
         return timezone(-delta if m.group(1) == "-" else delta)
     if text.upper() in ("UTC", "Z", "GMT"):
         return UTC
+    first = text.split("/", 1)[0].upper()
+    if first in ZONE_ABBREVIATIONS:  # 'PST', 'PST/PDT'
+        return ZoneInfo(ZONE_ABBREVIATIONS[first])
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
@@ -591,16 +782,74 @@ def _zone(value: Any, fallback: tzinfo) -> tzinfo:
 _HEADING_ZONE = re.compile(
     r"\((?:all\s+)?(?:times?\s+(?:are\s+)?(?:in\s+)?)?([A-Za-z_]+(?:/[A-Za-z_+-]+)*|(?:UTC|GMT)?[+-]\d{1,2}:?\d{0,2})\)"
 )
+_STATED_ZONE = re.compile(
+    r"(?:^[\W_]*|\ball\s+)times?(?:\s+are|\s+shown|\s+given|\s+listed)?(?:\s+in)?\s*:?\s+"
+    r"((?:UTC|GMT)\s*[+-]\d{1,2}(?::?\d{2})?|[A-Za-z_]+(?:/[A-Za-z_+-]+)*)",
+    re.I,
+)
+"""A sentence stating the zone of a document's times: "All times in PST", "All times are UTC", "Times in CET"
+(at the start of a line, or after "all": "response times in Japan" is not one)."""
 
 
-def _heading_zone(parsed: Parsed) -> str | None:
-    """The zone a timeline heading declares: 'Timeline (America/New_York)', 'Timeline (all times UTC)'."""
+def _stated(value: str) -> bool:
+    """Whether a stated zone is one: an abbreviation, UTC/GMT with an offset, or an Area/City name."""
+    first = value.split("/", 1)[0].upper()
+    return first in ZONE_ABBREVIATIONS or first in ("UTC", "GMT", "Z") or "/" in value or value[:1] in "+-"
+
+
+def _stated_zone(parsed: Parsed) -> str | None:
+    """The zone a document states for its times, in a timeline heading or a sentence anywhere."""
     for section in parsed.sections:
         if "timeline" not in section.heading.lower():
             continue
         m = _HEADING_ZONE.search(section.heading)
         if m and _zone(m.group(1), None) is not None:  # type: ignore[arg-type]
             return m.group(1)
+    for section in parsed.sections:
+        for text in (section.heading, *section.lines):
+            for m in _STATED_ZONE.finditer(_clean(text)):
+                if _stated(m.group(1)) and _zone(m.group(1), None) is not None:  # type: ignore[arg-type]
+                    return m.group(1)
+    return None
+
+
+_MONTH_NUMBER = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        1,
+    )
+    for name in names
+}
+"""Month names and their short forms, by number."""
+
+
+def _row_day(m: re.Match[str], day: date) -> date | None:
+    """The date a timeline row states ('2026-01-08', '03-26', 'Mar 26'); the year is the document's."""
+    if m.group("date"):
+        return date.fromisoformat(m.group("date"))
+    try:
+        if m.group("md"):
+            month, dom = (int(x) for x in re.split(r"[-/]", m.group("md")))
+            return date(day.year, month, dom)
+        if m.group("mon"):
+            name, dom = m.group("mon").replace(".", " ").split()[:2]
+            return date(day.year, _MONTH_NUMBER[name.lower()], int(re.sub(r"\D", "", dom)))
+    except (ValueError, KeyError):
+        return None
     return None
 
 
@@ -627,33 +876,178 @@ def _as_datetime(value: Any, tz: tzinfo) -> datetime | None:
 # ---------------------------------------------------------------------------------------------- scope
 
 
-def _services(front: dict[str, Any], meta: dict[str, list[str]], title: str, path: Path) -> list[str]:
-    """Service slugs: front matter, then a "Service:" line, then the title, then the file name."""
+SERVICE_FROM_FRONT = "front-matter"
+SERVICE_FROM_TITLE = "title"
+SERVICE_FROM_FILE = "file-name"
+SERVICE_FROM_INCIDENT = "incident"
+"""Where a document's service came from (``detail.service_from`` of its activities): the front matter
+or a "Service:" line, its title, its file name, or nowhere, to be taken from the linked incident."""
+
+UNKNOWN_SERVICE = "unknown"
+"""The service slug of a document that names none (its activities wait for the linked incident's)."""
+
+_DATE_WORDS = re.compile(rf"^(?:\d+(?:st|nd|rd|th)?|{_MONTHS}|{_WEEKDAYS}|q[1-4]|h[12]|utc|gmt|am|pm)$", re.I)
+"""Words that say when, never what: numbers, month and weekday names (full and short), quarters."""
+
+GENERIC_TITLE_WORDS = frozenset(
+    {
+        "postmortem",
+        "post-mortem",
+        "incident",
+        "incidents",
+        "report",
+        "review",
+        "retro",
+        "retrospective",
+        "rca",
+        "pir",
+        "summary",
+        "untitled",
+        "readme",
+        "index",
+        "template",
+        "draft",
+        "notes",
+        "outage",
+        "runbook",
+        "playbook",
+        "sop",
+        "sev",
+        "sev0",
+        "sev1",
+        "sev2",
+        "sev3",
+        "sev4",
+        "p0",
+        "p1",
+        "p2",
+        "p3",
+        "p4",
+        "resolved",
+        "ongoing",
+        "final",
+        "inc",
+    }
+)
+"""Words that name a kind of document or its state, never a service ('postmortem.md', '[RESOLVED]')."""
+
+_LEAD_WHEN = re.compile(
+    rf"""^(?:
+        \d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:[T\s]\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?   # 2026-01-08, 2026/01/08 09:00
+      | \d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}                                   # 08/01/2026
+      | (?:(?:{_WEEKDAYS}),?\s+)?(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?  # Jan 8, 2026
+      | (?:(?:{_WEEKDAYS}),?\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?,?(?:\s+\d{{4}})?  # 8 January 2026
+      | (?:{_WEEKDAYS})\b
+      | \d{{1,2}}:\d{{2}}(?::\d{{2}})?
+      | (?:UTC|GMT|[ECMPA][SD]?T|CES?T|BST)\b
+      | [A-Z][A-Z0-9]*-\d+                                                       # INC-123
+      | \#\d+
+    )\s*[:\-–—|,.]?\s*""",
+    re.X | re.I,
+)
+"""A date, weekday or ticket id that opens a title ('2026-01-08: auth-gateway — ...', 'INC-42 - ...')."""
+
+_BRACKET_SERVICE = re.compile(r"^\[([^\]]+)\]\s*[:\-–—]?\s*")
+"""'[auth-gateway] TLS cert expiry': the bracketed service tag of a title."""
+
+_SLUG_TOKEN = re.compile(r"`([^`]+)`|(?<![\w.])([a-z0-9]+(?:[-_.][a-z0-9]+)+)(?![\w])")
+"""A service-like token: `code`, or a lower-case hyphenated name ('auth-gateway', 'payments_api')."""
+
+
+def is_when(text: str) -> bool:
+    """Whether ``text`` only says when (a date, a time, a month or weekday name, a number), never a service."""
+    words = [w for w in re.split(r"[\s\-_/.,:]+", text.strip().lower()) if w]
+    if not words:
+        return True
+    return all(_DATE_WORDS.match(w) or re.fullmatch(r"\d+(?::\d+)*", w) for w in words)
+
+
+def _service_word(candidate: str | None) -> str | None:
+    """A slug for ``candidate`` unless it is a date, a number or a generic document word."""
+    if not candidate:
+        return None
+    text = _DATE_IN_TEXT.sub(" ", candidate).strip(" -–—:._[]()#")
+    if not text or is_when(text):
+        return None
+    s = slug(text)
+    parts = [w for w in s.split("-") if w]
+    if s == "unknown" or all(w in GENERIC_TITLE_WORDS or is_when(w) for w in parts):
+        return None
+    return s
+
+
+def _services(
+    front: dict[str, Any], meta: dict[str, list[str]], title: str, path: Path
+) -> tuple[list[str], str]:
+    """Service slugs and where they came from: front matter or a "Service:" line, the title, the file name.
+
+    A document naming none gets ``[UNKNOWN_SERVICE]`` and ``SERVICE_FROM_INCIDENT``: its service is
+    the linked incident's. A date, a month, a weekday or a number is never a service.
+    """
     value = _first(front, _SERVICE_KEYS)
     if value is None:
         value = next((meta[k][0] for k in _SERVICE_KEYS if k in meta), None)
     if value is not None:
         items = value if isinstance(value, list) else re.split(r"[,;]| and ", str(value))
-        found = [slug(_clean(str(v))) for v in items if str(v).strip()]
+        found = [s for s in (_service_word(_clean(str(v))) for v in items if str(v).strip()) if s]
         if found:
-            return list(dict.fromkeys(found))
-    guess = _service_from_title(title) or _service_from_title(path.stem.replace("_", " "))
-    return [guess or slug(path.stem)]
+            return list(dict.fromkeys(found)), SERVICE_FROM_FRONT
+    guess = _service_from_title(title)
+    if guess:
+        return [guess], SERVICE_FROM_TITLE
+    guess = _service_from_file(path)
+    if guess:
+        return [guess], SERVICE_FROM_FILE
+    return [UNKNOWN_SERVICE], SERVICE_FROM_INCIDENT
+
+
+def _strip_title(text: str) -> str:
+    """A title without its leading document words ('Postmortem:'), dates, weekdays and ticket ids."""
+    prev = None
+    while prev != text:
+        prev = text
+        text = _TITLE_PREFIX.sub("", text)
+        text = _LEAD_WHEN.sub("", text)
+        text = text.lstrip(" -–—:|,.")
+    return text
 
 
 def _service_from_title(title: str) -> str | None:
-    """'Postmortem: Payments API outage on 2024-03-05' -> 'payments-api'."""
-    text = _TITLE_PREFIX.sub("", _clean(title).strip())
-    text = re.sub(r"^(?:[A-Z]+-\d+|\d{4}-\d{2}-\d{2})\s*[:\-–—]?\s*", "", text)
-    token = re.search(r"`([^`]+)`|\b([a-z0-9]+(?:[-_][a-z0-9]+)+)\b", title)
-    if token:
-        return slug(token.group(1) or token.group(2))
-    head = re.split(r"\s[-–—|]\s|:|\(", text)[0]
+    """The service a title names, in the forms used in the wild, or None.
+
+    'Postmortem: Payments API outage on 2024-03-05' -> 'payments-api';
+    '2026-01-08: auth-gateway — TLS cert expiry' -> 'auth-gateway'; '[search] Slow queries' -> 'search';
+    'Incident: `ledger-db` failover' -> 'ledger-db'.
+    """
+    text = _strip_title(_clean(title).strip()) if "`" not in title else _strip_title(title.strip())
+    while True:
+        bracket = _BRACKET_SERVICE.match(text)
+        if not bracket:
+            break
+        named = _service_word(bracket.group(1))
+        if named:
+            return named
+        text = _strip_title(text[bracket.end() :])  # '[RESOLVED] [SEV1] ...'
+    for m in _SLUG_TOKEN.finditer(text):
+        named = _service_word(m.group(1) or m.group(2))
+        if named:
+            return named
+    head = re.split(r"\s[-–—|]\s|:\s|\(|\s[-–—]$", _clean(text))[0]
     m = _TITLE_EVENT.search(head)
     if m:
         head = head[: m.start()]
-    head = _DATE_IN_TEXT.sub("", head).strip(" -–—:")
-    return slug(head) if head and slug(head) != "unknown" else None
+    return _service_word(head)
+
+
+def _service_from_file(path: Path) -> str | None:
+    """The service a file name names ('2026-01-08-auth-gateway.md' -> 'auth-gateway'), or None."""
+    stem = path.stem.replace("_", " ")
+    stem = re.sub(r"^\d{4}[-.]?\d{2}[-.]?\d{2}(?:[-T_ ]?\d{2}[-:]?\d{2})?(?=[-_ ]|$)[-_ ]*", "", stem)
+    stem = re.sub(r"[-_ ]+\d+$", "", stem)  # a counter: '...-3'
+    words = [w for w in re.split(r"[-\s]+", stem) if w]
+    while words and (words[-1].lower() in GENERIC_TITLE_WORDS or _TITLE_EVENT.fullmatch(words[-1])):
+        words.pop()
+    return _service_word("-".join(words)) if words else None
 
 
 # ---------------------------------------------------------------------------------------------- adapter
@@ -669,6 +1063,7 @@ class _Doc:
     doc_kind: str
     title: str
     services: list[str]
+    service_from: str
     tz: tzinfo
     day: date | None
     people: People = field(default_factory=People)
@@ -735,7 +1130,7 @@ class MarkdownAdapter(Adapter):
         if raw_date is None:
             raw_date = next((meta[k][0] for k in _DATE_KEYS if k in meta), None)
         declared = _first(front, _TZ_KEYS) or next((meta[k][0] for k in _TZ_KEYS if k in meta), None)
-        tz = _zone(declared or _heading_zone(parsed), fallback_tz)
+        tz = _zone(declared or _stated_zone(parsed), fallback_tz)
         if isinstance(raw_date, datetime) and raw_date.tzinfo and not _first(front, _TZ_KEYS):
             tz = raw_date.tzinfo
         started = _as_datetime(raw_date, tz)
@@ -746,13 +1141,15 @@ class MarkdownAdapter(Adapter):
         updated = _as_datetime(
             _first(front, _UPDATED_KEYS) or next((meta[k][0] for k in _UPDATED_KEYS if k in meta), None), tz
         )
+        services, service_from = _services(front, meta, title, path)
         doc = _Doc(
             path=path,
             key=f"doc:{path.as_posix()}",
             parsed=parsed,
             doc_kind=doc_kind,
             title=title,
-            services=_services(front, meta, title, path),
+            services=services,
+            service_from=service_from,
             tz=tz,
             day=started.astimezone(tz).date() if started else None,
         )
@@ -965,7 +1362,7 @@ class MarkdownAdapter(Adapter):
                     action=action,
                     ts=ts,
                     incident=incident,
-                    detail={"doc": doc.key, **(detail or {})},
+                    detail={"doc": doc.key, "service_from": doc.service_from, **(detail or {})},
                     chunk_locator=locator,
                 )
             )
@@ -1016,9 +1413,9 @@ class MarkdownAdapter(Adapter):
             hour = 0
         if hour > 23 or minute > 59 or second > 59:
             return None, day, previous
-        explicit = m.group("date")
+        explicit = _row_day(m, day)
         if explicit:
-            day = date.fromisoformat(explicit)
+            day = explicit
         line_tz = _zone(m.group("tz"), tz) if m.group("tz") else tz
         ts = datetime.combine(day, time(hour, minute, second), tzinfo=line_tz)
         if not explicit and previous is not None and ts < previous:
@@ -1036,8 +1433,8 @@ class MarkdownAdapter(Adapter):
             if ref is not None and not ref.is_bot:
                 found.append((m.start(), m.end(), ref))
         taken = [(s, e) for s, e, _ in found]
-        for name in people.names():
-            for m in re.finditer(rf"\b{re.escape(name)}\b", text):
+        for name in people.names() + people.handles():
+            for m in re.finditer(rf"(?<![@\w]){re.escape(name)}\b", text):
                 if not any(s <= m.start() < e for s, e in taken):
                     found.append((m.start(), m.end(), _ref(name=name)))  # type: ignore[arg-type]
                     taken.append((m.start(), m.end()))
@@ -1054,13 +1451,15 @@ class MarkdownAdapter(Adapter):
             if (
                 lead
                 and first_verb is not None
+                and first_verb >= lead.end()  # 'Restarted the pods': the verb is the lead, not its subject
                 and text[lead.end() : first_verb].strip() in ("", "was", "has", "had")
+                and not is_row_verb(lead.group(0).split()[0])
             ):
                 name = lead.group(0)
-                if _looks_like_name(name) and not is_bot_name(name):
+                if _looks_like_name(name) and not is_bot_name(name) and not is_service_account(name):
                     mentions = [(lead.start(), lead.end(), _ref(name=name))]  # type: ignore[list-item]
             by = re.search(rf"\bby\s+({_NAME.pattern})", text)
-            if by and not mentions and _looks_like_name(by.group(1)):
+            if by and not mentions and _looks_like_name(by.group(1)) and not is_row_verb(by.group(1)):
                 mentions = [(by.start(1), by.end(1), _ref(name=by.group(1)))]  # type: ignore[list-item]
         if not mentions:
             return []

@@ -100,3 +100,10 @@ def test_rescues_without_a_schedule_are_dependence_not_size() -> None:
     judged = judge_scope(st, RULE, incidents=10)
     assert not judged.understaffed and judged.hero == "alice"
     assert judged.triggers == ["share", "rescues"]
+
+
+def test_the_scope_of_write_ups_naming_no_service_has_no_hero() -> None:
+    # postmortems that name no service wait under service:unknown for their linked incident's service
+    st = _scope("service:unknown", {"alice": (90.0, 30), "bob": (10.0, 3)})
+    assert judge_scope(st, RULE).hero is None
+    assert judge_scope(_scope("service:known", {"alice": (90.0, 30), "bob": (10.0, 3)}), RULE).hero == "alice"
