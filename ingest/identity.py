@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from ingest.adapters.accounts import is_service_account
 from ingest.db import Activity, Alias, MergeSuggestion, Person, RecordRow, Shift, utcnow
 from ingest.records import PersonRef, slug
 
@@ -75,7 +76,7 @@ def is_bot_ref(ref: PersonRef) -> bool:
     for text in (ref.name, ref.handle, ref.email, ref.key):
         if text and ("[bot]" in text.lower() or text.lower() in {"slackbot", "uslackbot"}):
             return True
-    return False
+    return is_service_account(ref.name, ref.email, ref.handle)
 
 
 class Resolver:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -138,7 +138,14 @@ def _compute(
     rescues = find_rescues(session, since, until)
     _, indeg = escalation_graph(session, since, until)
     _attach(stats, rescues, indeg)
-    for (scope, pid), w in judged_weights(judge(session, since, until), rule.weight_table()).items():
+    facts = judge(session, since, until)
+    judged_acts: Counter[tuple[str, str]] = Counter()
+    for f in facts:  # pull-ins and fixes judged from stored messages are acts, not presence
+        if not f.stored:
+            judged_acts[(f.scope, f.person)] += 1
+            if f.incident_class:
+                judged_acts[(CLASS_PREFIX + f.incident_class, f.person)] += 1
+    for (scope, pid), w in judged_weights(facts, rule.weight_table()).items():
         stats.setdefault(scope, ScopeStats(scope)).people.setdefault(pid, PersonStats()).weight += w
     for st in stats.values():
         for p in st.people.values():
@@ -167,6 +174,7 @@ def _compute(
         judgement = judge_scope(st, rule, teams.get(scope), inc.count)
         if judgement.hero is not None:
             doing = doing_events(session, scope, judgement.hero, since, until)
+            doing += judged_acts[(scope, judgement.hero)]
             judgement = require_capability(judgement, doing, rule)
         risk = risk_score(inc.count, st.events, inc.by_severity, top_share, st.off_hours_share)
         scopes_out.append(

@@ -253,6 +253,9 @@ CHANNEL_SUFFIXES = frozenset(
 )
 """Trailing channel-name words that say what kind of channel it is, not which service."""
 
+NON_SERVICE_AFFIXES = frozenset({"team", "eng", "dev", "devs", "chat", "room", "ask", "x"})
+"""Affixes that say whose channel it is (a team's, a chat room), not that incidents of a service are handled there."""
+
 GENERAL_CHANNELS = frozenset(
     {
         "general",
@@ -286,7 +289,7 @@ def _is_noise_token(token: str) -> bool:
 
 
 def channel_scope(name: str, general: bool = False) -> str:
-    """A chat channel's scope: ``service:<slug>`` from its name, or ``channel:<slug>`` for general ones."""
+    """A chat channel's scope: ``service:<slug>`` when its name carries an incident/ops affix, else ``channel:<slug>``."""
     base = slug(name or "")
     if general or base in GENERAL_CHANNELS or base.startswith(("mpdm-", "dm-")):
         return f"channel:{base}"
@@ -296,6 +299,7 @@ def channel_scope(name: str, general: bool = False) -> str:
         tokens.pop()
     while tokens and _is_noise_token(tokens[0]):
         tokens.pop(0)
+    named = list(tokens)
     # strip affixes such as inc-/-ops/-alerts, but never the last word: a service may be called
     # 'notifications' or 'alerts', and '#notifications-ops' is that service's channel
     while len(tokens) > 1 and (tokens[0] in CHANNEL_PREFIXES or _is_noise_token(tokens[0])):
@@ -310,6 +314,10 @@ def channel_scope(name: str, general: bool = False) -> str:
     if tokens[:2] == ["on", "call"]:
         tokens = tokens[2:]
     if not tokens or "-".join(tokens) in GENERAL_CHANNELS:
+        return f"channel:{base}"
+    stripped = [t for t in named if t not in tokens]
+    if not any(t not in NON_SERVICE_AFFIXES and not _is_noise_token(t) for t in stripped):
+        # no incident/ops affix: a topic or team channel (#tools, #team-d3) names no service (DESIGN.md, Scopes)
         return f"channel:{base}"
     return f"service:{'-'.join(tokens)}"
 

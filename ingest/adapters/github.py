@@ -54,6 +54,10 @@ def _is_deployment_shape(keys: set[str]) -> bool:
     return {"environment", "creator"} <= keys and bool(keys & {"sha", "ref", "task"})
 
 
+PLACEHOLDER_LOGINS = frozenset({"ghost"})
+"""GitHub's stand-in login for every deleted account: a placeholder shared by many people, never a person."""
+
+
 def _login(user: Any) -> PersonRef | None:
     """A GitHub user object as a PersonRef (bots marked)."""
     if not isinstance(user, dict) or not user.get("login"):
@@ -65,7 +69,9 @@ def _login(user: Any) -> PersonRef | None:
         handle=login,
         name=user.get("name") or None,
         email=user.get("email") or None,
-        is_bot=login.lower().endswith("[bot]") or str(user.get("type") or "") == "Bot",
+        is_bot=login.lower().endswith("[bot]")
+        or str(user.get("type") or "") == "Bot"
+        or login.lower() in PLACEHOLDER_LOGINS,
     )
 
 

@@ -300,6 +300,10 @@ def test_plain_name_pull_in_and_pasted_errors_are_not_fixes() -> None:
         ("notifications-ops", "service:notifications"),  # a service whose name is also an affix
         ("alerts-notifications", "service:notifications"),
         ("ops", "channel:ops"),
+        ("tools", "channel:tools"),  # a community's topic channels are not services
+        ("team-d3", "channel:team-d3"),  # a team's channel is not a service
+        ("get_feedback", "channel:get-feedback"),
+        ("payments-api", "channel:payments-api"),  # a bare name is no incident-channel naming
     ],
 )
 def test_channel_scope(channel: str, scope: str) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.scan.org import scanned_early, scanned_full
 
 

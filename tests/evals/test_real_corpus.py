@@ -205,10 +205,10 @@ def test_the_real_corpus_has_no_regressions(tmp_path: Path) -> None:
 
 
 def test_hero_detection_turned_off_fails_the_real_corpus_gate(tmp_path: Path, monkeypatch) -> None:
-    """With no scope able to have a hero, a real hero the truth names (#tools) is missed: the gate fails."""
+    """With no scope able to have a hero, a real hero the truth names (chef's roles folder) is missed: the gate fails."""
     import agent.analytics.heromap as heromap
 
-    case = ["houstondatavis-slack"]
+    case = ["osm-chef"]
     healthy = {m.name: m.judge() for m in real.score(tmp_path / "healthy", {}, cases=case)}
     assert healthy["real.regressions"].status == "pass", healthy["real.regressions"].failing_cases
     absurd = HeroRule(min_top_share=2.0, min_rescues=10**6, min_escalations_in=10**6)
@@ -216,7 +216,7 @@ def test_hero_detection_turned_off_fails_the_real_corpus_gate(tmp_path: Path, mo
     broken = {m.name: m.judge() for m in real.score(tmp_path / "broken", {}, cases=case)}
     gate = broken["real.regressions"]
     assert gate.status == "fail"
-    assert any("hero-of-tools" in c for c in gate.failing_cases)
+    assert any("hero-of-roles" in c for c in gate.failing_cases)
 
 
 def test_bot_detection_turned_off_fails_the_real_corpus_gate(tmp_path: Path, monkeypatch) -> None:
