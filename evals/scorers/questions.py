@@ -80,11 +80,14 @@ def instances(templates: list[dict[str, Any]], truth: Any) -> list[dict[str, Any
     return out
 
 
-def score(org: Any | None, datasets: Path, thresholds: dict[str, float]) -> list[Metric]:
-    """Both versions' metrics: v1 (templated) and v2 (natural questions; a crash becomes missing metrics)."""
+def score(
+    org: Any | None, datasets: Path, thresholds: dict[str, float], v2_org: Any | None = None
+) -> list[Metric]:
+    """Both versions' metrics: v1 (templated) and v2 (natural questions, over the organisation they were
+    written about: ``v2_org``; a crash becomes missing metrics)."""
     out = score_v1(org, datasets, thresholds)
     try:
-        out += score_v2(org, datasets, thresholds)
+        out += score_v2(v2_org if v2_org is not None else org, datasets, thresholds)
     except Exception as exc:  # the v1 gate must not fall with v2
         why = [f"{type(exc).__name__}: {exc}"[:400]]
         out += [

@@ -13,8 +13,14 @@ from evals.metrics import Metric
 
 
 def test_thresholds_file_holds_the_targets():
+    import yaml
+
+    targets = yaml.safe_load(runner.THRESHOLDS.read_text(encoding="utf-8"))["targets"]
+    assert targets["hero.f1"] == 0.95 and targets["rescue.recall"] == 0.9 and targets["classes.ari"] == 0.8
+    assert targets["rescue.precision"] == 0.9 and targets["questions.v2.test_correct"] == 0.9
     values, directions = runner.load_thresholds()
-    assert values["hero.f1"] == 0.95 and values["rescue.recall"] == 0.9 and values["classes.ari"] == 0.8
+    for name, target in targets.items():  # every target is gated, by a floor that is never above it
+        assert directions[name] == "min" and 0 < values[name] <= target, name
     assert values["drafting.step_recall"] == 0.8 and values["drafting.citation_validity"] == 1.0
     assert values["questions.invented"] == 0 and directions["questions.invented"] == "max"
 
