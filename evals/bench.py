@@ -34,6 +34,8 @@ from evals._bench_steps import import_bench_modules
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_JSON = ROOT / "evals" / "bench_results.json"
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+EXTRA_SECTIONS = (ROOT / "evals" / "bench_embed.md", ROOT / "evals" / "bench_ask.md")
+"""Sections written by benches that run on their own (``python -m evals.bench_embed``, ``evals.bench_ask``)."""
 
 FULL_SCALE = 140.0
 """Generator scale of the large organisation: scale 1 writes about 4,700 chat messages, 300 incidents,
@@ -907,6 +909,9 @@ def write_markdown(figures: dict[str, Any]) -> str:
     for name, bench in BENCHES.items():
         if name in figures:
             lines += ["", f"## {bench.title}", "", bench.section(figures[name])]
+    for extra in EXTRA_SECTIONS:
+        if extra.exists():
+            lines += ["", extra.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"
 
 
