@@ -13,6 +13,7 @@ from typing import Any
 from agent.ask.models import Answer, Citation
 from agent.ask.tools import Toolbox, data_end
 from agent.ask.understand import (
+    NUMBER_WORDS,
     IntentIndex,
     Understanding,
     Window,
@@ -21,24 +22,6 @@ from agent.ask.understand import (
     intent_try,
     parse_window,
 )
-
-NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "couple of": 2,
-    "few": 3,
-}
-"""Spelled-out counts in 'for two weeks'."""
 
 UNIT_DAYS = {"day": 1, "week": 7, "month": 30}
 """Days per unit of an absence."""
