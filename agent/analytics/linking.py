@@ -67,8 +67,8 @@ def thread_links(session: Session, chunk_ids: set[str] | None = None) -> dict[st
             func.min(Activity.ts),
             func.min(Activity.scope),
             func.max(Activity.incident),
-            func.max(func.json_extract(Activity.detail, "$.thread_alert")),
-            func.min(func.json_extract(Activity.detail, "$.thread_start")),
+            func.max(Activity.detail["thread_alert"].as_string()),
+            func.min(Activity.detail["thread_start"].as_string()),
         )
         .where(*cond)
         .group_by(Activity.chunk_id)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.judgement import judge
@@ -285,8 +285,9 @@ def _routed_away(session: Session, since: datetime | None, until: datetime | Non
         .having(
             or_(
                 func.count(func.distinct(Activity.person_id)) > 1,
-                func.sum(Activity.action.in_((actions.ESCALATED, actions.REASSIGNED))) > 0,
-                func.sum(func.coalesce(func.json_extract(Activity.detail, "$.manual"), 0)) > 0,
+                func.sum(case((Activity.action.in_((actions.ESCALATED, actions.REASSIGNED)), 1), else_=0))
+                > 0,
+                func.sum(case((Activity.detail["manual"].as_boolean(), 1), else_=0)) > 0,
             )
         )
         .subquery()
@@ -590,7 +591,7 @@ def escalation_graph(
             Activity.action.label("action"),
             Activity.ts.label("ts"),
             Activity.detail.label("detail"),
-            func.json_extract(Activity.detail, "$.from[0]").label("sender"),
+            Activity.detail[("from", 0)].as_string().label("sender"),
             func.lag(person)
             .over(partition_by=Activity.incident, order_by=(Activity.ts, Activity.id))
             .label("prev"),
