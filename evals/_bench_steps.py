@@ -425,6 +425,32 @@ def step_sql(args: dict[str, Any]) -> dict[str, Any]:
     return {"runs": runs, "seconds": min(runs), "groups": rows, "activities": n}
 
 
+def fill_random_index(index: Any, rows: list[Any], n: int, rng: Any, step: int = 5000) -> None:
+    """Upsert ``n`` chunks cycled from ``rows`` (id, text, kind, scope, source) with random unit vectors."""
+    import numpy as np
+
+    for start in range(0, n, step):
+        ids, texts, metas = [], [], []
+        for i in range(start, min(n, start + step)):
+            cid, text, kind, scope, source = rows[i % len(rows)]
+            ids.append(f"{cid}-{i}")
+            texts.append(text)
+            metas.append({"kind": kind, "scope": scope or "", "source": source})
+        vec = rng.standard_normal((len(ids), 384)).astype("float32")
+        vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+        index.upsert(ids, texts, metas, vec.tolist())
+
+
+def mid_scope(rows: list[Any]) -> tuple[str, int]:
+    """A mid-sized scope of the rows and its chunk count: the filter a question about one service would use."""
+    scope_counts: dict[str, int] = {}
+    for r in rows:
+        if r[3]:
+            scope_counts[r[3]] = scope_counts.get(r[3], 0) + 1
+    ordered = sorted(scope_counts.items(), key=lambda kv: kv[1])
+    return ordered[len(ordered) // 2]
+
+
 def step_retrieval(args: dict[str, Any]) -> dict[str, Any]:
     """Query latency over a Chroma collection of ``n`` chunks, with and without a metadata filter.
 
@@ -445,25 +471,9 @@ def step_retrieval(args: dict[str, Any]) -> dict[str, Any]:
     index = Index(settings)
     rng = np.random.default_rng(5)
     t0 = time.perf_counter()
-    step = 5000
-    for start in range(0, n, step):
-        ids, texts, metas = [], [], []
-        for i in range(start, min(n, start + step)):
-            cid, text, kind, scope, source = rows[i % len(rows)]
-            ids.append(f"{cid}-{i}")
-            texts.append(text)
-            metas.append({"kind": kind, "scope": scope or "", "source": source})
-        vec = rng.standard_normal((len(ids), 384)).astype("float32")
-        vec /= np.linalg.norm(vec, axis=1, keepdims=True)
-        index.upsert(ids, texts, metas, vec.tolist())
+    fill_random_index(index, rows, n, rng)
     build = time.perf_counter() - t0
-    scope_counts: dict[str, int] = {}
-    for r in rows:
-        if r[3]:
-            scope_counts[r[3]] = scope_counts.get(r[3], 0) + 1
-    # a mid-sized scope: the filter a manager's question about one service would use
-    ordered = sorted(scope_counts.items(), key=lambda kv: kv[1])
-    scope, scope_n = ordered[len(ordered) // 2]
+    scope, scope_n = mid_scope(rows)
     queries = rng.standard_normal((RETRIEVAL_QUERIES, 384)).astype("float32")
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     index.query_vector(queries[0].tolist(), n=8)

@@ -234,6 +234,7 @@ def step_retrieval(args: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     import ingest.index as index_mod
+    from evals._bench_steps import fill_random_index, mid_scope
     from ingest.index import Index
     from ingest.settings import load_settings
 
@@ -247,23 +248,9 @@ def step_retrieval(args: dict[str, Any]) -> dict[str, Any]:
     rng = np.random.default_rng(5)
     t0 = time.perf_counter()
     if index.count() < n:
-        for start in range(0, n, 5000):
-            ids, texts, metas = [], [], []
-            for i in range(start, min(n, start + 5000)):
-                cid, text, kind, scope, source = rows[i % len(rows)]
-                ids.append(f"{cid}-{i}")
-                texts.append(text)
-                metas.append({"kind": kind, "scope": scope or "", "source": source})
-            vec = rng.standard_normal((len(ids), 384)).astype("float32")
-            vec /= np.linalg.norm(vec, axis=1, keepdims=True)
-            index.upsert(ids, texts, metas, vec.tolist())
+        fill_random_index(index, rows, n, rng)
     build = time.perf_counter() - t0
-    scope_counts: dict[str, int] = {}
-    for r in rows:
-        if r[3]:
-            scope_counts[r[3]] = scope_counts.get(r[3], 0) + 1
-    ordered = sorted(scope_counts.items(), key=lambda kv: kv[1])
-    scope, scope_n = ordered[len(ordered) // 2]
+    scope, scope_n = mid_scope(rows)
     queries = rng.standard_normal((RETRIEVAL_QUERIES, 384)).astype("float32")
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     index.query_vector(queries[0].tolist(), n=TOP_K)

@@ -385,12 +385,11 @@ def judge(session: Session, since: datetime | None = None, until: datetime | Non
         .outerjoin(Incident, Incident.key == Activity.incident)
         .where(
             Activity.action.in_((*EVIDENCE_ACTIONS, actions.MENTIONED, actions.FIX_SHARED)),
-            Activity.detail.is_not(None),
             *window_filter(Activity.ts, since, until),
         )
     )
     for aid, pid, action, scope, inc, cls, ts, chunk, detail in rows:
-        d = detail if isinstance(detail, dict) else {}
+        d = detail if isinstance(detail, dict) else {}  # stored rows without a detail still count
         if action in (actions.MENTIONED, actions.FIX_SHARED):
             by = keys.get(str(d.get("by_key") or ""))
             facts.append(Fact(aid, pid, action, scope, inc, cls, ts, chunk, by, stored=True))
@@ -405,27 +404,6 @@ def judge(session: Session, since: datetime | None = None, until: datetime | Non
             target = keys.get(key)
             if target and target != pid:
                 facts.append(Fact(aid, target, actions.MENTIONED, scope, inc, cls, ts, chunk, pid))
-    # stored facts without a detail (hand-made rows) still count
-    for aid, pid, action, scope, inc, cls, ts, chunk in session.execute(
-        select(
-            Activity.id,
-            person,
-            Activity.action,
-            Activity.scope,
-            Activity.incident,
-            Incident.incident_class,
-            Activity.ts,
-            Activity.chunk_id,
-        )
-        .join(Person, Person.id == Activity.person_id)
-        .outerjoin(Incident, Incident.key == Activity.incident)
-        .where(
-            Activity.action.in_((actions.MENTIONED, actions.FIX_SHARED)),
-            Activity.detail.is_(None),
-            *window_filter(Activity.ts, since, until),
-        )
-    ):
-        facts.append(Fact(aid, pid, action, scope, inc, cls, ts, chunk, None, stored=True))
     facts.sort(key=lambda f: (f.ts, f.activity_id, f.action, f.person))
     memo[(since, until)] = facts
     return facts
