@@ -529,3 +529,12 @@ def test_scale_multiplies_volume_and_unknown_variant_is_refused(tmp_path: Path) 
     with pytest.raises(ValueError, match="unknown variant"):
         generate(tmp_path / "c", variant="nope")
     assert "forming" in VARIANTS
+
+
+@pytest.mark.parametrize("seed", [37, 41])
+def test_noisy_variant_generates_on_seeds_with_a_flapping_alert_near_the_end(
+    tmp_path: Path, seed: int
+) -> None:
+    truth = generate(tmp_path / "n", seed=seed, variant="noisy")
+    assert truth.counts["incidents"] > 0
+    assert any(label.endswith("flapping-alert") for label in truth.incident_classes.values())

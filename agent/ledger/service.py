@@ -12,6 +12,8 @@ import difflib
 import getpass
 import time
 from datetime import UTC, datetime
+from datetime import date as _date
+from datetime import time as _time
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -410,6 +412,20 @@ def _refuse_self(s: Any, person: str, confirmer: str, alias: str) -> None:
         )
 
 
+PRACTICE_DAY_HOUR = 12
+"""A practice entry given as a day (a date picker, ``--date 2026-12-01``) is stored at noon UTC of that day,
+so no time zone moves it to the day before or after."""
+
+
+def practice_time(when: datetime | _date | None) -> datetime:
+    """The stored time of a practice entry: a datetime as given, a day at noon UTC, else now."""
+    if when is None:
+        return datetime.now(UTC)
+    if isinstance(when, datetime):
+        return when
+    return datetime.combine(when, _time(PRACTICE_DAY_HOUR), UTC)
+
+
 def log_practice(
     ws: Any,
     person: str,
@@ -417,7 +433,7 @@ def log_practice(
     kind: str,
     outcome: str,
     artifact: str | None = None,
-    date: datetime | None = None,
+    date: datetime | _date | None = None,
     notes: str | None = None,
     confirmed_by: str | None = None,
     logged_by: str | None = None,
@@ -440,7 +456,7 @@ def log_practice(
         def attempt() -> PracticeResult:
             with ws.session() as s:
                 art = _approved_artifact(s, scope, artifact, hero)
-                when = date or datetime.now(UTC)
+                when = practice_time(date)
                 entry = PracticeEntry(
                     person_id=pid,
                     scope=scope,

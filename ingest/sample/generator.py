@@ -741,9 +741,11 @@ class _Sim:
         self, svc: Service, t0: datetime, primary: Person, secondary: Person, sk: Skeleton
     ) -> tuple[str, Person | None]:
         """How an incident plays out (normal, timeout, rescue, escalate, chatfix, auto, open) and the hero in it."""
+        if sk.flapping:  # a flapping alert clears itself, even in the last hours (it has no symptoms)
+            return "auto", None
         if t0 > self.end - timedelta(hours=12):
             return "open", None
-        if sk.flapping or self.rng.random() < AUTO_RESOLVE:
+        if self.rng.random() < AUTO_RESOLVE:
             return "auto", None
         hero = self.org.pull.get(svc.name)
         if hero and t0 >= hero.active_from:

@@ -237,3 +237,14 @@ def test_list_drafts_pages_ten_thousand_fast(org):
     assert total == 10_000 and len(rows) == 50 and rows[0]["id"] == "d-bulk09000"
     assert elapsed < 1.0, elapsed
     assert list_drafts(org, scope="service:s7", limit=500)[1] == 200
+
+
+def test_practice_logged_for_a_day_is_stored_at_noon_of_that_day(org):
+    from datetime import date
+
+    pack = approve_pack(org)
+    entry = log_practice(org, "p-bo", SCOPE, "drill", "success", artifact=pack, date=date(2026, 3, 9))
+    assert entry.outcome == "ok"
+    stored = practice_history(org, person="p-bo")[0]
+    assert str(stored["date"]).startswith("2026-03-09"), stored
+    assert "12:00" in str(stored["date"]), stored
