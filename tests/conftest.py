@@ -63,6 +63,10 @@ class CountingEmbedder:
         self.texts += len(texts)
         return self.inner.encode(texts)
 
+    def __getattr__(self, name: str):
+        """Everything else (the splitter, the model reference) is the real embedder's, so tests split as production does."""
+        return getattr(self.inner, name)
+
 
 @pytest.fixture
 def counting_embedder(embedder) -> CountingEmbedder:

@@ -536,6 +536,7 @@ def counts(c: Composer, q: str) -> Answer:
     u = c.u
     people = u.people if u else []
     scope = u.scopes[0] if u and u.scopes else None
+    w = u.window if u else Window()
     if len(people) >= 2:
         a, b = people[0], people[1]
         r = c.tb.run("person_figures", person=a["id"], other=b["id"])
@@ -556,7 +557,7 @@ def counts(c: Composer, q: str) -> Answer:
             f"sleep hours; {hero}."
         )
     if scope:
-        r = c.tb.run("scope_figures", scope=scope, since=u.window.since, until=u.window.until)
+        r = c.tb.run("scope_figures", scope=scope, since=w.since, until=w.until)
         if r.get("error"):
             return c.done(f"{scope}: {r['error']}.")
         c.cite_ref(r["ref"])
@@ -572,13 +573,13 @@ def counts(c: Composer, q: str) -> Answer:
             f"{scope}: {r['people']} people have worked on it; bus factor {r['bus_factor']}; "
             f"{r['effective_responders']} effective responders; {_name(who)} does {r['top_share_pct']}% of the work; "
             f"{r['incidents']} incidents and {r['rescues']} rescues"
-            + (f" ({u.window.phrase})" if u.window.bounded else "")
+            + (f" ({w.phrase})" if w.bounded else "")
             + ". People doing more than "
             + ", ".join(f"{x['share_pct']}%: {x['people']}" for x in over)
             + "."
             + extra
         )
-    r = c.tb.run("org_figures", since=u.window.since if u else None, until=u.window.until if u else None)
+    r = c.tb.run("org_figures", since=w.since if u else None, until=w.until if u else None)
     c.cite_ref(r["ref"])
     return c.done(
         f"The map names {r['hero_count']} heroes ({', '.join(h['person']['name'] for h in r['heroes'])}); "

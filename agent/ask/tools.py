@@ -826,7 +826,9 @@ def off_hours_load(tb: Toolbox) -> dict[str, Any]:
             t = totals.setdefault(pid, {"off_hours": 0, "sleep": 0})
             t["off_hours"] += p.off_events + p.sleep_events
             t["sleep"] += p.sleep_events
-    rows = [{"person": tb.person(pid), **t} for pid, t in totals.items() if t["off_hours"]]
+    rows: list[dict[str, Any]] = [
+        {"person": tb.person(pid), **t} for pid, t in totals.items() if t["off_hours"]
+    ]
     by_off = sorted(rows, key=lambda r: (-r["off_hours"], r["person"]["id"]))
     by_sleep = sorted((r for r in rows if r["sleep"]), key=lambda r: (-r["sleep"], r["person"]["id"]))
     total_sleep = sum(r["sleep"] for r in rows)

@@ -125,8 +125,8 @@ class People:
 def _canonical(pid: str, into: dict[str, str | None]) -> str:
     """Follow ``merged_into`` to the person that absorbed ``pid`` (chains included, cycles stopped)."""
     seen = {pid}
-    while into.get(pid) and into[pid] not in seen:
-        pid = into[pid]
+    while (nxt := into.get(pid)) and nxt not in seen:
+        pid = nxt
         seen.add(pid)
     return pid
 
@@ -363,10 +363,11 @@ def metrics_of(results: list[CheckResult], thresholds: dict[str, float]) -> list
     known = [r for r in results if r.expected != "pass" and not r.passed]
     fixed = [r for r in results if r.expected != "pass" and r.passed]
     passed = sum(r.passed for r in results)
+    cases = sorted({r.case for r in results})
     details = {
         "checks": len(results),
         "passed": passed,
-        "cases": sorted({r.case for r in results}),
+        "cases": cases,
         "table": table(results),
         "results": [r.__dict__ | {"outcome": r.outcome} for r in results],
     }
@@ -374,7 +375,7 @@ def metrics_of(results: list[CheckResult], thresholds: dict[str, float]) -> list
         Metric(
             "real.cases_passed",
             float(passed),
-            f"Checks of the real corpus that pass ({passed} of {len(results)}, over {len(details['cases'])} cases)",
+            f"Checks of the real corpus that pass ({passed} of {len(results)}, over {len(cases)} cases)",
             dataset=DATASET,
             failing_cases=[
                 f"{r.key}: truth {r.truth_says}; Understudy {r.understudy_says}"
