@@ -722,6 +722,7 @@ class Ingestor:
         if self.stale_chunks:
             self.ws.index.delete(self.stale_chunks)
             self.stale_chunks = []
+        self.ws.index.sync_store()
         with self.ws.session() as s:
             total = s.execute(select(Chunk.id).where(Chunk.embedded.is_(False))).all()
         if not total:
