@@ -8,7 +8,9 @@ Chroma server through ``HttpClient``.
 A chunk longer than the model's word-piece window keeps its own vector (of its first window) in the
 chunk collection, and its further windows go to a second collection as parts (``<chunk id>#p<n>``,
 locator ``<locator>#p<n>``); a query returns the chunk whichever of its parts matched. Each collection
-records the embedder that filled it, and an index refuses vectors from another.
+records the embedder that filled it, and an index refuses vectors from another. A narrow filter is
+searched exactly over the vectors it selects, read from the index's filter store
+(:mod:`ingest.filterstore`) rather than through Chroma's metadata scan.
 """
 
 from __future__ import annotations
