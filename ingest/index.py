@@ -335,6 +335,8 @@ class Index:
         ids, m = found
         if not ids:
             return []
+        order = sorted(range(len(ids)), key=ids.__getitem__)  # equal distances (same text) rank by id
+        ids, m = [ids[i] for i in order], m[order]
         q = np.asarray(vector, dtype=np.float32)
         norms = np.linalg.norm(m, axis=1) * max(float(np.linalg.norm(q)), 1e-12)
         dist = 1.0 - (m @ q) / np.clip(norms, 1e-12, None)

@@ -115,3 +115,14 @@ def test_filters_the_store_cannot_answer_go_to_chroma(tmp_path, where):
     hits = index.query_vector(q.tolist(), n=3, where=where)
     members = [3] if "locator" in where else list(range(1, 30, SCOPES))
     assert [h.id for h in hits] == _brute(vec, q, members, 3)
+
+
+def test_equal_vectors_rank_by_id_whatever_the_order_they_were_stored_in(tmp_path):
+    index = Index(load_settings(tmp_path / "ws"), embedder=NamedHashEmbedder("h"))
+    _fill(index, n=30)
+    q = _query(6)
+    index.upsert(
+        ["z-copy", "a-copy"], ["same text", "same text"], [{"scope": "service:s1"}] * 2, [q.tolist()] * 2
+    )
+    hits = index.query_vector(q.tolist(), n=2, where={"scope": "service:s1"})
+    assert [h.id for h in hits] == ["a-copy", "z-copy"]
