@@ -803,7 +803,9 @@ def slack_section(res: dict[str, Any]) -> str:
         "",
         "Inside the ingest, *model load* and *encode* are the embedder's own clocks (the rest is facts, "
         "Chroma and the filter store); *CPU ratio* divides the CPU seconds of the same two timed spans, which a busy "
-        "neighbour on the machine disturbs less than wall time.",
+        "neighbour on the machine disturbs less than wall time: the ingest and the raw encode run minutes "
+        "apart, so on a shared machine their wall ratio follows the load, and the CPU ratio is the "
+        "ingest's own overhead (mostly the model load, which the raw encode leaves out).",
         "",
         "| users | channels | messages | facts only | per message | ingest (model) | model load | encode in ingest "
         "| raw encode | ratio | CPU ratio | peak RSS |",
