@@ -7,8 +7,11 @@ import pytest
 
 from ingest.filterstore import FILE_NAME
 from ingest.index import Index
+from ingest.pipeline import embed_pending, ingest_paths
 from ingest.settings import load_settings
+from ingest.workspace import Workspace
 from tests.embed.test_index import NamedHashEmbedder
+from tests.ingest.minorg import write_org
 
 SCOPES = 3
 """Scopes the test's vectors are spread over (one in three per scope)."""
@@ -126,3 +129,13 @@ def test_equal_vectors_rank_by_id_whatever_the_order_they_were_stored_in(tmp_pat
     )
     hits = index.query_vector(q.tolist(), n=2, where={"scope": "service:s1"})
     assert [h.id for h in hits] == ["a-copy", "z-copy"]
+
+
+def test_embed_command_brings_an_older_index_into_step(tmp_path):
+    org = write_org(tmp_path / "org")
+    ws = Workspace.open(tmp_path / "ws", embedder=NamedHashEmbedder("h"))
+    chunks = ingest_paths(ws, [org]).chunks
+    (ws.settings.chroma_path / FILE_NAME).unlink()  # vectors written by a version without the store
+    ws = Workspace.open(tmp_path / "ws", embedder=NamedHashEmbedder("h"))
+    assert embed_pending(ws).embedded == 0
+    assert ws.index.store is not None and ws.index.store.count(ws.index.collection.name) == chunks > 0
