@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,6 +153,8 @@ class SentenceTransformerEmbedder:
         self.name = base if backend == "torch" else f"{base}@{backend}"
         self.calls = 0
         self.texts_encoded = 0
+        self.load_seconds = 0.0
+        self.encode_seconds = 0.0
 
     def _model(self) -> Any:
         key = (self.model_ref, self.backend)
@@ -176,9 +179,14 @@ class SentenceTransformerEmbedder:
             return []
         self.calls += 1
         self.texts_encoded += len(texts)
-        vectors = self._model().encode(
+        t0 = time.perf_counter()
+        model = self._model()
+        t1 = time.perf_counter()
+        self.load_seconds += t1 - t0
+        vectors = model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
+        self.encode_seconds += time.perf_counter() - t1
         return [v.tolist() for v in vectors]
 
 

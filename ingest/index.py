@@ -8,7 +8,9 @@ Chroma server through ``HttpClient``.
 A chunk longer than the model's word-piece window keeps its own vector (of its first window) in the
 chunk collection, and its further windows go to a second collection as parts (``<chunk id>#p<n>``,
 locator ``<locator>#p<n>``); a query returns the chunk whichever of its parts matched. Each collection
-records the embedder that filled it, and an index refuses vectors from another.
+records the embedder that filled it, and an index refuses vectors from another. A narrow filter is
+searched exactly over the vectors it selects, read from the index's filter store
+(:mod:`ingest.filterstore`) rather than through Chroma's metadata scan.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ingest.embed import Embedder, embedder_from_settings
+from ingest.filterstore import FilterStore, filter_key
 
 COLLECTION = "chunks"
 """Default name of the chunk collection (``UNDERSTUDY_CHROMA_COLLECTION`` overrides it)."""
@@ -43,7 +46,9 @@ PART_OVERFETCH = 2
 EXACT_FILTER_MAX = 2000
 """A filter matching at most this many vectors is searched exactly over them (fetched, then one matrix
 product) instead of by Chroma's filtered HNSW walk, which is slowest when the filter is narrow (issue 13:
-119 ms p95 on a 0.3% scope at 100k chunks). A speed setting, not a judgement: results are the exact top n."""
+119 ms p95 on a 0.3% scope at 100k chunks). A speed setting, not a judgement: results are the exact top n.
+The vectors come from the :class:`ingest.filterstore.FilterStore` when it is in step with the collection,
+else from Chroma's own filtered ``get``."""
 
 
 class IndexMismatchError(RuntimeError):
@@ -69,6 +74,8 @@ class Index:
         self._client: Any = None
         self._collection: Any = None
         self._parts: Any = None
+        self._store: FilterStore | None = None
+        self._in_step: dict[str, bool] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -93,6 +100,38 @@ class Index:
     @property
     def _name(self) -> str:
         return getattr(self.settings, "chroma_collection", None) or COLLECTION
+
+    @property
+    def store(self) -> FilterStore | None:
+        """The local copy of vectors and filter keys (None with a Chroma server, whose writers it cannot see)."""
+        if self._store is None and not self.settings.chroma_url:
+            self._chroma()
+            self._store = FilterStore(self.settings.chroma_path)
+        return self._store
+
+    def sync_store(self) -> int:
+        """Rebuild the filter store of each collection it is out of step with; returns vectors copied."""
+        store = self.store
+        if store is None:
+            return 0
+        copied = 0
+        for coll in (self.collection, self.parts):
+            if store.count(coll.name) != coll.count():
+                copied += store.rebuild(coll.name, coll)
+            self._in_step[coll.name] = True
+        return copied
+
+    def _store_in_step(self, coll: Any) -> bool:
+        """Whether the filter store holds as many vectors of ``coll`` as Chroma (checked once per index).
+
+        Every write of this code goes to both, so they only drift apart through a writer without the store
+        (an older version, another machine) or a crash between the two writes of one batch, which the next
+        embedding run re-writes; :meth:`sync_store` (run before each embedding phase) brings them together.
+        """
+        if coll.name not in self._in_step:
+            store = self.store
+            self._in_step[coll.name] = store is not None and store.count(coll.name) == coll.count()
+        return self._in_step[coll.name]
 
     def _chroma(self) -> Any:
         if self._client is None:
@@ -137,7 +176,10 @@ class Index:
         for name in (self._name, self._name + PARTS_SUFFIX):
             with contextlib.suppress(Exception):  # chroma raises different types for a missing collection
                 client.delete_collection(name)
+            if self.store is not None:
+                self.store.clear(name)
         self._collection = self._parts = None
+        self._in_step = {}
 
     def upsert(
         self,
@@ -153,13 +195,22 @@ class Index:
         """
         for start in range(0, len(ids), UPSERT_BATCH):
             end = start + UPSERT_BATCH
-            self.collection.upsert(
-                ids=list(ids[start:end]),
-                documents=list(texts[start:end]),
-                metadatas=[_clean_meta(m) for m in metadatas[start:end]],
-                embeddings=[list(e) for e in embeddings[start:end]],
+            self._put(
+                self.collection,
+                list(ids[start:end]),
+                list(texts[start:end]),
+                [_clean_meta(m) for m in metadatas[start:end]],
+                embeddings[start:end],
             )
         self._upsert_parts(ids, texts, metadatas)
+
+    def _put(
+        self, coll: Any, ids: list[str], texts: list[str], metas: list[dict[str, Any]], vectors: Sequence[Any]
+    ) -> None:
+        """One batch into a collection and into the filter store."""
+        coll.upsert(ids=ids, documents=texts, metadatas=metas, embeddings=[list(v) for v in vectors])
+        if self.store is not None:
+            self.store.upsert(coll.name, ids, metas, vectors)
 
     def _upsert_parts(
         self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict[str, Any]]
@@ -185,12 +236,7 @@ class Index:
         vectors = self.embedder.encode(p_texts)
         for start in range(0, len(p_ids), UPSERT_BATCH):
             end = start + UPSERT_BATCH
-            self.parts.upsert(
-                ids=p_ids[start:end],
-                documents=p_texts[start:end],
-                metadatas=p_meta[start:end],
-                embeddings=[list(v) for v in vectors[start:end]],
-            )
+            self._put(self.parts, p_ids[start:end], p_texts[start:end], p_meta[start:end], vectors[start:end])
 
     def _delete_parts(self, chunk_ids: Sequence[str], keep: set[str] | None = None) -> None:
         """Remove the parts of ``chunk_ids`` (except ``keep``): a shorter new version has fewer parts."""
@@ -203,11 +249,15 @@ class Index:
             old = [pid for pid in got["ids"] if not keep or pid not in keep]
             if old:
                 self.parts.delete(ids=old)
+                if self.store is not None:
+                    self.store.delete(self.parts.name, old)
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove chunks' vectors, their parts included."""
         for start in range(0, len(ids), UPSERT_BATCH):
             self.collection.delete(ids=list(ids[start : start + UPSERT_BATCH]))
+        if self.store is not None:
+            self.store.delete(self.collection.name, ids)
         self._delete_parts(ids)
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:
@@ -243,7 +293,7 @@ class Index:
     ) -> list[Hit]:
         """The ``n`` chunks nearest to ``vector``; a long chunk is found by any of its parts (best one wins)."""
         hits = self._search(self.collection, vector, n, where)
-        if self.parts.count():
+        if (filter_key(where) is not None and self._store_in_step(self.parts)) or self.parts.count():
             for h in self._search(self.parts, vector, n * PART_OVERFETCH, where):
                 h.id = str(h.metadata.get("chunk_id") or h.id.split(PART_MARK)[0])
                 hits.append(h)
@@ -279,13 +329,14 @@ class Index:
         """The exact top ``n`` among the vectors ``where`` selects, or None when it selects too many."""
         import numpy as np
 
-        got = coll.get(where=where, include=["embeddings"], limit=EXACT_FILTER_MAX + 1)
-        ids = got["ids"]
-        if len(ids) > EXACT_FILTER_MAX:
+        found = self._filtered_vectors(coll, where)
+        if found is None:
             return None
+        ids, m = found
         if not ids:
             return []
-        m = np.asarray(got["embeddings"], dtype=np.float32)
+        order = sorted(range(len(ids)), key=ids.__getitem__)  # equal distances (same text) rank by id
+        ids, m = [ids[i] for i in order], m[order]
         q = np.asarray(vector, dtype=np.float32)
         norms = np.linalg.norm(m, axis=1) * max(float(np.linalg.norm(q)), 1e-12)
         dist = 1.0 - (m @ q) / np.clip(norms, 1e-12, None)
@@ -301,6 +352,18 @@ class Index:
             for cid, i in zip(chosen, top, strict=True)
             if cid in by_id
         ]
+
+    def _filtered_vectors(self, coll: Any, where: dict[str, Any]) -> tuple[list[str], Any] | None:
+        """Ids and vectors ``where`` selects (from the filter store when it is in step), None if too many."""
+        import numpy as np
+
+        key, store = filter_key(where), self.store
+        if key is not None and store is not None and self._store_in_step(coll):
+            return store.matching(coll.name, key[0], key[1], EXACT_FILTER_MAX)
+        got = coll.get(where=where, include=["embeddings"], limit=EXACT_FILTER_MAX + 1)
+        if len(got["ids"]) > EXACT_FILTER_MAX:
+            return None
+        return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
 
 
 def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:

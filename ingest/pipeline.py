@@ -726,6 +726,7 @@ class Ingestor:
             total = s.execute(select(Chunk.id).where(Chunk.embedded.is_(False))).all()
         if not total:
             return
+        self.ws.index.sync_store()
         task = bar.add_task("embedding", total=len(total)) if bar is not None else None
         index = self.ws.index
         while True:
@@ -819,7 +820,7 @@ def pending_vectors(ws: Workspace) -> int:
 
 
 def embed_pending(ws: Workspace, progress: bool = False) -> Summary:
-    """The embedding phase alone: reconcile the index with the facts, then embed what is pending (resumable)."""
+    """The embedding phase alone: reconcile the index with the facts and its filter store, then embed what is pending."""
     from ingest.repair import reconcile
 
     ingestor = Ingestor(ws, progress=progress)
@@ -829,6 +830,7 @@ def embed_pending(ws: Workspace, progress: bool = False) -> Summary:
         s.flush()
         run_id = run.id
     reconcile(ws)
+    ws.index.sync_store()
     with ingestor._progress() as bar:
         ingestor._embed_pending(bar)
     with ws.session() as s:
