@@ -19,6 +19,12 @@ or who was pulled in by name. Concretely:
   escalation policy's timeout to whoever is on call at the next level is scheduled routing, not a
   rescue; it still counts as an escalation received (the concentration the hero rule watches).
 
+Who held the work: whoever was assigned, escalated to or paged for the incident (PagerDuty logs the
+first routing as a page), and whoever was on call for it -- a team-named rotation answers for the
+services its on-call is paged for first (:func:`schedule_cover`); for a pull-in by name only the
+primary level counts, since pulling in the backup by name is routing it. A fix in chat that someone
+else's later command replaced before the incident ended is an attempt, not the fix that resolved it.
+
 One rescue per (incident, person); each links to its evidence (activity ids, chunk ids).
 """
 
