@@ -4,7 +4,9 @@ Rules (DESIGN.md "People"):
 - aliases merge automatically on a shared email (case-insensitive), on explicit links
   (a Slack profile's email, a PagerDuty user's email, a git ``.mailmap``), and on the
   same full name within one source;
-- a name matching across sources only *suggests* a merge (``merge_suggestions``);
+- a name matching across sources only *suggests* a merge (``merge_suggestions``), unless both
+  people's accounts (an e-mail's local part, a handle) spell that name the same way
+  (``spells_name``: 'heriksen' in chat and 'heriksen@ops…' in paging), which links them explicitly;
 - an aliases file settles the rest;
 - bots and integrations never become people.
 """
@@ -275,7 +277,7 @@ class RunResolver:
                 )
             )
         if missing and ref.name:
-            self._suggest_cross_source(person_id, ref)
+            person_id = self._suggest_cross_source(session, person_id, ref)
         person = self.people.get(person_id)
         if person is not None:
             before = (person.name, person.email, person.timezone)
@@ -331,15 +333,45 @@ class RunResolver:
             self.merged += 1
         return target.id
 
-    def _suggest_cross_source(self, person_id: str, ref: PersonRef) -> None:
+    def _account_tokens(self, person_id: str, ref: PersonRef | None = None) -> set[str]:
+        """Handles and e-mail local parts known for a person (and carried by ``ref``), normalised."""
+        values = [self.people[person_id].email if person_id in self.people else None]
+        if ref is not None:
+            values += [ref.email, *(x for x in ref.links if EMAIL_RE.match(x.strip()))]
+        out = {_account_token(v.split("@")[0]) for v in values if v and "@" in v}
+        if ref is not None and ref.handle:
+            out.add(_account_token(ref.handle))
+        return out - {""}
+
+    def _same_account_name(self, person_id: str, other: str, ref: PersonRef, name: str) -> bool:
+        """Whether the two people's accounts spell the shared full name the same way (see ``spells_name``)."""
+        mine = {t for t in self._account_tokens(person_id, ref) if spells_name(t, name)}
+        if not mine:
+            return False
+        theirs = self._account_tokens(other)
+        for token in mine:
+            for space in ACCOUNT_SPACES:
+                pid = self._lookup(("handle", space, token))
+                if pid is not None and self.canonical(pid) == other:
+                    theirs.add(token)
+        return bool(mine & theirs)
+
+    def _suggest_cross_source(self, session: Session, person_id: str, ref: PersonRef) -> str:
+        """Suggest merging same-named people of other sources; merge when their accounts corroborate it.
+
+        Returns the person's id after any merge."""
         name = _norm_name(ref.name or "")
         if " " not in name:
-            return  # single words are too weak to suggest anything
+            return person_id  # single words are too weak to suggest anything
         for space, other in list(self.names.get(name, [])):
             if space == ref.source:
                 continue
             other = self.canonical(other)
+            person_id = self.canonical(person_id)
             if other == person_id:
+                continue
+            if self._same_account_name(person_id, other, ref, name):
+                person_id = self._merge_all(session, {person_id, other})
                 continue
             a, b = sorted((person_id, other))
             if (a, b) not in self.suggested:
@@ -352,6 +384,7 @@ class RunResolver:
                         status="open",
                     )
                 )
+        return self.canonical(person_id)
 
     def flush(self, session: Session) -> None:
         """Write the people, aliases and suggestions added since the last flush (in ``session``'s transaction)."""
@@ -389,6 +422,34 @@ class RunResolver:
                 ],
             )
             self._changed = set()
+
+
+ACCOUNT_SPACES = ("*", *sorted(set(HANDLE_SPACES.values())), "pagerduty", "opsgenie", "jira", "deploys")
+"""Spaces whose handles are account names (chat, forge, paging, tickets, deploy logs)."""
+
+MIN_SURNAME = 3
+"""Shortest surname an account name must contain to corroborate a full name ('Li', 'Ng' are too common)."""
+
+
+def _account_token(value: str) -> str:
+    """An account name without case and separators: 'Harriet.Eriksen' -> 'harrieteriksen'."""
+    return re.sub(r"[^a-z0-9]", "", value.lower())
+
+
+def spells_name(token: str, name: str) -> bool:
+    """Whether an account name spells the person's full name: it holds the surname and starts with the
+    first name or its initial ('heriksen', 'harriet.eriksen', 'eriksenh' for Harriet Eriksen).
+
+    Two people of one full name whose accounts in different sources (an e-mail's local part, a handle)
+    are the same such spelling are one person: a name alone only suggests a merge (DESIGN.md), a name
+    plus an account spelling it the same way in both sources is an explicit link. A first name alone
+    ('grant') or a surname under ``MIN_SURNAME`` letters corroborates nothing."""
+    words = [_account_token(w) for w in name.split()]
+    words = [w for w in words if w]
+    if len(words) < 2 or len(words[-1]) < MIN_SURNAME:
+        return False
+    first, last = words[0], words[-1]
+    return last in token and (token.startswith(first[0]) or token.endswith(first[0])) and token != last
 
 
 def _naive(dt: datetime) -> datetime:

@@ -18,8 +18,11 @@ MATRIX = Path(runner.DATASETS) / f"{runner.HERO_MATRIX}.yaml"
 
 @pytest.fixture(scope="module")
 def split_org(tmp_path_factory):
-    """A second-style org whose heroes' PagerDuty and deploy e-mails only the aliases file links: without it."""
-    case = OrgCase(name="split-none", seed=4, variant="split", style="sample2", aliases="none", scale=0.4)
+    """A first-style org whose people's second identities only the aliases file links: without it.
+
+    (The second style's split heroes carry accounts that spell their names alike, which the product
+    now links without the file: ``ingest.identity.spells_name``.)"""
+    case = OrgCase(name="split-none", seed=4, variant="unmerged", style="sample", aliases="none", scale=0.4)
     return build_org(case, tmp_path_factory.mktemp("split"))
 
 
@@ -87,7 +90,7 @@ def test_rescue_precision_is_gated():
     values, directions = runner.load_thresholds()
     targets = yaml.safe_load(runner.THRESHOLDS.read_text(encoding="utf-8"))["targets"]
     assert directions["rescue.precision"] == "min" and targets["rescue.precision"] >= 0.9
-    assert 0 < values["rescue.precision"] <= targets["rescue.precision"]  # a floor while the target is missed
+    assert 0 < values["rescue.precision"] <= targets["rescue.precision"]  # a floor, never above the target
 
 
 def test_matrix_splits_tuning_and_test_with_nothing_in_both():

@@ -267,6 +267,11 @@ SQL_VERBS = frozenset(
 """SQL (and Redis) statements that count as commands when quoted in code."""
 
 
+CONTROL_TOOL = re.compile(r"^[a-z][a-z0-9_-]*ctl$")
+"""A ``*ctl`` program (systemctl, kubectl, etcdctl, and every in-house ``flagctl`` or ``deployctl``): the
+Unix naming convention for a control command-line tool, so one run with a subcommand is a command."""
+
+
 def _looks_like_command(code: str) -> bool:
     """Whether a code span reads as a command to run rather than a quoted error or log line."""
     for line in code.strip().splitlines():
@@ -282,9 +287,20 @@ def _looks_like_command(code: str) -> bool:
             return True
         if first.startswith(("./", "~/")) or re.match(r"^/[\w.-]+/[\w./-]+$", first) and " " in line:
             return True
+        if CONTROL_TOOL.match(first) and " " in line:
+            return True  # a control CLI with a subcommand ("flagctl disable x", "queuectl purge y")
         if not first[0].isupper() and ("|" in line or "&&" in line or re.search(r"\s--?[a-z]", line)):
             return True
     return False
+
+
+def fix_commands(text: str | None) -> set[str]:
+    """The commands a message hands over: its code spans that read as commands, whitespace-normalised."""
+    if not text:
+        return set()
+    blocks = _CODE_BLOCK.findall(text)
+    spans = blocks + _INLINE_CODE.findall(_CODE_BLOCK.sub(" ", text))
+    return {" ".join(code.split()) for code in spans if _looks_like_command(code)}
 
 
 def carries_fix(text: str | None) -> bool:

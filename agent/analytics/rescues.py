@@ -19,6 +19,12 @@ or who was pulled in by name. Concretely:
   escalation policy's timeout to whoever is on call at the next level is scheduled routing, not a
   rescue; it still counts as an escalation received (the concentration the hero rule watches).
 
+Who held the work: whoever was assigned, escalated to or paged for the incident (PagerDuty logs the
+first routing as a page), and whoever was on call for it -- a team-named rotation answers for the
+services its on-call is paged for first (:func:`schedule_cover`); for a pull-in by name only the
+primary level counts, since pulling in the backup by name is routing it. A fix in chat that someone
+else's later command replaced before the incident ended is an attempt, not the fix that resolved it.
+
 One rescue per (incident, person); each links to its evidence (activity ids, chunk ids).
 """
 
@@ -32,7 +38,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from agent.analytics.judgement import judge
+from agent.analytics.judgement import fix_commands, judge
 from agent.analytics.linking import Link, thread_links
 from agent.analytics.metrics import window_filter
 from agent.analytics.models import EscalationEdge, Rescue
@@ -93,23 +99,111 @@ def _logged_resolutions() -> Any:
     )
 
 
-def _not_on_call(act: Any, at: Any) -> Any:
-    """SQL: the person had no on-call shift at ``at`` for the incident's scope (or without a scope)."""
+SCHEDULE_COVER_SHARE = 0.5
+"""A schedule whose name is not the paged service (a team's rotation, 'payments primary') covers a service
+when the schedule's on-call got the first page of at least half of that service's paged incidents: the
+paging data then says the rotation answers for it. A majority, set a priori (fitted on: none)."""
+
+
+def schedule_cover(session: Session) -> dict[str, set[str]]:
+    """Shift scope -> the incident scopes it answers for (itself, and services its on-call is paged for first).
+
+    On-call schedules are often named for a team, so their shifts carry a team scope while incidents
+    carry the paged service's; the first page of each incident (PagerDuty's ``notify_log_entry``) says
+    which rotation held it."""
+    person = func.coalesce(Person.merged_into, Person.id)
+    shifts: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
+    for pid, start, end, scope in session.execute(
+        select(person, Shift.start, Shift.end, Shift.scope)
+        .join(Person, Person.id == Shift.person_id)
+        .where(Shift.scope.is_not(None))
+    ):
+        shifts[pid].append((start, end, scope))
+    cover: dict[str, set[str]] = {sc: {sc} for lst in shifts.values() for _, _, sc in lst}
+    if not shifts:
+        return cover
+    first = (
+        select(Activity.incident, func.min(Activity.ts).label("ts"))
+        .where(
+            Activity.incident.is_not(None),
+            Activity.action == actions.NOTIFIED,
+            Activity.source != NARRATIVE_SOURCE,
+        )
+        .group_by(Activity.incident)
+        .subquery()
+    )
+    paged: dict[str, int] = defaultdict(int)
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    seen: set[tuple[str, str]] = set()
+    for inc, pid, ts, scope in session.execute(
+        select(Activity.incident, person, Activity.ts, Incident.scope)
+        .join(first, and_(first.c.incident == Activity.incident, first.c.ts == Activity.ts))
+        .join(Person, Person.id == Activity.person_id)
+        .join(Incident, Incident.key == Activity.incident)
+        .where(Activity.action == actions.NOTIFIED)
+    ):
+        if (inc, "") not in seen:
+            seen.add((inc, ""))
+            paged[scope] += 1
+        for sc in {sc for s, e, sc in shifts.get(pid, []) if s <= ts < e}:
+            if (inc, sc) not in seen:
+                seen.add((inc, sc))
+                held[(sc, scope)] += 1
+    for (sc, scope), n in held.items():
+        if n >= SCHEDULE_COVER_SHARE * paged[scope]:
+            cover[sc].add(scope)
+    return cover
+
+
+def covers(cover: dict[str, set[str]], shift_scope: str | None, scope: str) -> bool:
+    """Whether a shift of ``shift_scope`` answers for an incident of ``scope`` (a shift without a scope: all)."""
+    return shift_scope is None or shift_scope == scope or scope in cover.get(shift_scope, ())
+
+
+def _covered_by(shift_scope: Any, scope: Any, cover: dict[str, set[str]]) -> Any:
+    """SQL: a shift of ``shift_scope`` answers for an incident of ``scope`` (see :func:`covers`)."""
+    extra = [
+        and_(shift_scope == sc, scope.in_(sorted(scopes - {sc})))
+        for sc, scopes in sorted(cover.items())
+        if scopes - {sc}
+    ]
+    return or_(shift_scope.is_(None), shift_scope == scope, *extra)
+
+
+PRIMARY_LEVEL = 1
+"""The escalation level work is first routed to. Pulling a person in by name routes work to them even
+when they are the rotation's backup (a level the policy reaches only by timeout): for pull-ins only a
+primary shift makes the person someone the work was already routed to."""
+
+
+def _not_on_call(act: Any, at: Any, cover: dict[str, set[str]], primary: bool = False) -> Any:
+    """SQL: the person had no on-call shift at ``at`` answering for the incident's scope (or without a
+    scope); ``primary``: no shift at the first level."""
     return ~(
         select(Shift.id)
         .where(
             Shift.person_id == act.person_id,
             Shift.start <= at,
             Shift.end > at,
-            or_(Shift.scope.is_(None), Shift.scope == Incident.scope),
+            _covered_by(Shift.scope, Incident.scope, cover),
+            *([Shift.level <= PRIMARY_LEVEL] if primary else []),
         )
         .exists()
     )
 
 
-def _scheduled(at: Any) -> Any:
-    """SQL: the incident's scope had an on-call shift at ``at``."""
-    return select(Shift.id).where(Shift.scope == Incident.scope, Shift.start <= at, Shift.end > at).exists()
+def _scheduled(at: Any, cover: dict[str, set[str]]) -> Any:
+    """SQL: an on-call shift answering for the incident's scope was on at ``at``."""
+    return (
+        select(Shift.id)
+        .where(
+            Shift.scope.is_not(None),
+            _covered_by(Shift.scope, Incident.scope, cover),
+            Shift.start <= at,
+            Shift.end > at,
+        )
+        .exists()
+    )
 
 
 def find_rescues(
@@ -120,6 +214,7 @@ def find_rescues(
     Per-incident lookups are joins against grouped subqueries (first assignment per incident and
     person), not correlated per-row searches, so a million activities stay a few scans."""
     canon = _canonical_map(session)
+    cover = schedule_cover(session)
     found: dict[tuple[str, str], Rescue] = {}
 
     def add(r: Rescue) -> None:
@@ -163,8 +258,8 @@ def find_rescues(
             or_(a.source != NARRATIVE_SOURCE, logged.c.incident.is_(None)),
             *window_filter(a.ts, since, until),
             or_(first.c.first.is_(None), first.c.first > a.ts),
-            or_(routed.c.incident.is_not(None), _scheduled(a.ts)),
-            _not_on_call(a, a.ts),
+            or_(routed.c.incident.is_not(None), _scheduled(a.ts, cover)),
+            _not_on_call(a, a.ts, cover),
         )
         .order_by(a.ts, a.id)
     )
@@ -219,7 +314,7 @@ def find_rescues(
             *window_filter(m.ts, since, until),
             acted.c.last >= m.ts,
             or_(first.c.first.is_(None), first.c.first >= m.ts),
-            _not_on_call(m, m.ts),
+            _not_on_call(m, m.ts, cover, primary=True),
         )
         .order_by(m.ts, m.id)
     )
@@ -240,11 +335,11 @@ def find_rescues(
             )
         )
 
-    for r in _chat_fixes(session, since, until):
+    for r in _chat_fixes(session, since, until, cover):
         add(r)
     for r in _routed_away(session, since, until):
         add(r)
-    for r in _judged_rescues(session, since, until):
+    for r in _judged_rescues(session, since, until, cover):
         add(r)
     return sorted(found.values(), key=lambda r: (r.ts, r.incident, r.person))
 
@@ -378,7 +473,9 @@ def _pulled_by(detail: object, keys: dict[str, str]) -> str | None:
     return None
 
 
-def _chat_fixes(session: Session, since: datetime | None, until: datetime | None) -> list[Rescue]:
+def _chat_fixes(
+    session: Session, since: datetime | None, until: datetime | None, cover: dict[str, set[str]]
+) -> list[Rescue]:
     """Fixes shared in a service's chat without an incident key, matched to the incident open then."""
     fixes = [
         _FixRow(f.activity_id, f.person, f.scope, f.ts, f.chunk_id)
@@ -418,6 +515,7 @@ def _chat_fixes(session: Session, since: datetime | None, until: datetime | None
     if not pairs:
         return []
     advised = _pulled_in_threads(session, {f.chunk_id for f, _, _ in pairs if f.chunk_id})
+    later = _superseded(session, pairs)
     keys = sorted({inc.key for _, inc, _ in pairs})
     people = sorted({f.person_id for f, _, _ in pairs})  # type: ignore[attr-defined]
     assigned: dict[tuple[str, str], datetime] = {}
@@ -427,23 +525,28 @@ def _chat_fixes(session: Session, since: datetime | None, until: datetime | None
         .group_by(Activity.incident, Activity.person_id)
     ):
         assigned[(str(inc_key), pid)] = ts
-    shifts: dict[str, list[tuple[datetime, datetime, str | None]]] = defaultdict(list)
-    for pid, start, end, scope in session.execute(
-        select(Shift.person_id, Shift.start, Shift.end, Shift.scope).where(
+    shifts: dict[str, list[tuple[datetime, datetime, str | None, int]]] = defaultdict(list)
+    for pid, start, end, scope, level in session.execute(
+        select(Shift.person_id, Shift.start, Shift.end, Shift.scope, Shift.level).where(
             Shift.person_id.in_(people), and_(Shift.end >= lo, Shift.start <= hi)
         )
     ):
-        shifts[pid].append((start, end, scope))
+        shifts[pid].append((start, end, scope, level or PRIMARY_LEVEL))
     out = []
     for fx, inc, link in pairs:
         pid = fx.person_id  # type: ignore[attr-defined]
         when = assigned.get((inc.key, pid))
         if when is not None and when <= fx.ts:  # type: ignore[attr-defined]
             continue
-        if any(s <= fx.ts < e and (sc is None or sc == inc.scope) for s, e, sc in shifts.get(pid, [])):  # type: ignore[attr-defined]
+        if fx.id in later:  # type: ignore[attr-defined]
             continue
         pull = advised.get((fx.chunk_id, pid))  # type: ignore[attr-defined]
         advice = pull is not None and pull[0] <= fx.ts  # type: ignore[attr-defined]
+        if any(
+            s <= fx.ts < e and covers(cover, sc, inc.scope) and (not advice or lv <= PRIMARY_LEVEL)  # type: ignore[attr-defined]
+            for s, e, sc, lv in shifts.get(pid, [])
+        ):
+            continue
         out.append(
             Rescue(
                 incident=inc.key,
@@ -461,6 +564,38 @@ def _chat_fixes(session: Session, since: datetime | None, until: datetime | None
     return out
 
 
+def _superseded(session: Session, pairs: list[tuple[Any, Incident, Link | None]]) -> set[int]:
+    """Fixes (activity ids) someone else replaced before the incident ended: a later fix on the same
+    incident hands over a command the earlier one did not, so the earlier one is not the fix that
+    resolved it (DESIGN.md: a rescue "hands over the fix that resolves it"). A later message that
+    repeats the command, or only says it worked, applies the earlier fix and replaces nothing."""
+    by_inc: dict[str, list[Any]] = defaultdict(list)
+    for fx, inc, _ in pairs:
+        by_inc[inc.key].append(fx)
+    ids = sorted({fx.id for fxs in by_inc.values() if len(fxs) > 1 for fx in fxs})
+    if not ids:
+        return set()
+    texts = {
+        aid: str((d or {}).get("text") or "") if isinstance(d, dict) else ""
+        for aid, d in session.execute(select(Activity.id, Activity.detail).where(Activity.id.in_(ids)))
+    }
+    ends = {inc.key: inc.resolved_at for _, inc, _ in pairs}
+    out: set[int] = set()
+    for key, fxs in by_inc.items():
+        end = ends[key]
+        for fx in fxs:
+            mine = fix_commands(texts.get(fx.id, ""))
+            for other in fxs:
+                if other.person_id == fx.person_id or other.ts <= fx.ts:
+                    continue
+                if end is not None and other.ts > end + CHAT_FIX_GRACE:
+                    continue
+                if fix_commands(texts.get(other.id, "")) - mine:
+                    out.add(fx.id)
+                    break
+    return out
+
+
 @dataclass
 class _FixRow:
     """A fix shared in chat (stored or judged), as the chat-fix rule reads it."""
@@ -472,7 +607,9 @@ class _FixRow:
     chunk_id: str | None
 
 
-def _judged_rescues(session: Session, since: datetime | None, until: datetime | None) -> list[Rescue]:
+def _judged_rescues(
+    session: Session, since: datetime | None, until: datetime | None, cover: dict[str, set[str]]
+) -> list[Rescue]:
     """The unassigned-resolver and pulled-in rules over judged facts on an incident (stored ones are SQL's)."""
     facts = [f for f in judge(session, since, until) if not f.stored and f.incident]
     if not facts:
@@ -498,32 +635,41 @@ def _judged_rescues(session: Session, since: datetime | None, until: datetime | 
     for f in facts:
         if f.action == actions.FIX_SHARED:
             acted[(str(f.incident), f.person)].append((f.ts, f.activity_id))
-    shifts: dict[str, list[tuple[datetime, datetime, str | None]]] = defaultdict(list)
+    shifts: dict[str, list[tuple[datetime, datetime, str | None, int]]] = defaultdict(list)
     scheduled: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     scopes = sorted({i.scope for i in incidents.values()})
-    for pid, start, end, scope in session.execute(
-        select(person, Shift.start, Shift.end, Shift.scope)
+    scopes = sorted({*scopes, *(sc for sc, cov in cover.items() if cov & set(scopes))})
+    for pid, start, end, scope, level in session.execute(
+        select(person, Shift.start, Shift.end, Shift.scope, Shift.level)
         .join(Person, Person.id == Shift.person_id)
         .where(or_(person.in_(people), Shift.scope.in_(scopes)))
     ):
-        shifts[pid].append((start, end, scope))
+        shifts[pid].append((start, end, scope, level or PRIMARY_LEVEL))
         if scope:
             scheduled[str(scope)].append((start, end))
 
-    def on_call(pid: str, at: datetime, scope: str) -> bool:
-        return any(s <= at < e and (sc is None or sc == scope) for s, e, sc in shifts.get(pid, []))
+    def on_call(pid: str, at: datetime, scope: str, primary: bool = False) -> bool:
+        return any(
+            s <= at < e and covers(cover, sc, scope) and (not primary or lv <= PRIMARY_LEVEL)
+            for s, e, sc, lv in shifts.get(pid, [])
+        )
 
     out: list[Rescue] = []
     for f in facts:
         inc = incidents.get(str(f.incident))
-        if inc is None or on_call(f.person, f.ts, inc.scope):
+        if inc is None or on_call(f.person, f.ts, inc.scope, primary=f.action == actions.MENTIONED):
             continue
         when = first.get((inc.key, f.person))
         chunks = sorted({c for c in (f.chunk_id, inc.chunk_id) if c})
         if f.action == actions.FIX_SHARED:
             if when is not None and when <= f.ts:
                 continue
-            known = inc.key in routed or any(s <= f.ts < e for s, e in scheduled.get(inc.scope, []))
+            known = inc.key in routed or any(
+                s <= f.ts < e
+                for sc, spans in scheduled.items()
+                if covers(cover, sc, inc.scope)
+                for s, e in spans
+            )
             if known:
                 out.append(
                     Rescue(

@@ -30,8 +30,11 @@ PAGE_ACTIONS = (
 RESOLVING_ACTIONS = (actions.RESOLVED, actions.FIX_SHARED)
 """Actions that end (or carry the fix of) an incident: a rescue is one of these by someone not responsible. Fitted on: none (a priori)."""
 
-ASSIGNING_ACTIONS = (actions.ASSIGNED, actions.ESCALATED)
-"""Actions that make a person responsible for an incident (routing or escalation policy). Fitted on: none (a priori)."""
+ASSIGNING_ACTIONS = (actions.ASSIGNED, actions.ESCALATED, actions.NOTIFIED)
+"""Actions that make a person responsible for an incident (routing or escalation policy). A page counts:
+PagerDuty logs the first routing of an incident as the on-call's ``notify_log_entry`` (an explicit
+``assign_log_entry`` comes only on reassignment), and on-call schedules are often named for a team, not
+for the paged service, so the page is the evidence of who held the work. Fitted on: none (a priori)."""
 
 PULL_ACTIONS = (actions.MENTIONED, actions.REASSIGNED)
 """Actions that pull a named person into an incident (a chat mention, a manual reassignment). Fitted on: none (a priori)."""

@@ -36,7 +36,9 @@ from ingest.sample2.truth import (
 VARIANTS = ("mixed", "advisors", "balanced", "split")
 """mixed: rescuers, an advisor, a deploy gatekeeper; advisors: two advisors and a rescuer; balanced: no
 hero anywhere (natural skew only); split: like mixed, but each hero's PagerDuty and deploy identity is a
-second e-mail only the aliases file links."""
+second e-mail (initial and surname at an ``ops.`` subdomain, as ops accounts often are) that no shared
+e-mail links; the aliases file settles it, and so does the full name shared with Slack once the product
+sees that the e-mail's local part spells it as the Slack handle does (``ingest.identity.spells_name``)."""
 
 TEAM_SIZE = 5
 """Engineers per team (all on the team's weekly rotation)."""
@@ -214,7 +216,7 @@ def make_people(w: World, team_names: list[str], variant: str) -> tuple[list[Ali
 
 
 def second_identity(w: World, pid: str, aliases: list[Alias]) -> None:
-    """Give a person a second e-mail for PagerDuty and deploys that nothing but the aliases file links."""
+    """Give a person a second e-mail for PagerDuty and deploys that no shared e-mail links (see ``VARIANTS``)."""
     m = w.members[pid]
     first, last = m.name.split()
     alt = f"{first[0]}{last}@ops.{w.domain}".lower()

@@ -90,8 +90,21 @@ def _page(pd: _PD, iid: str, t: datetime, oncall: str) -> None:
     pd.entry(iid, "acknowledge", t + timedelta(minutes=2), _uref(oncall), channel={"type": "mobile"})
 
 
-def write(root: Path, escalations: int = 3, reassigns: int = 2, advice: int = 3, timeouts: int = 3) -> Path:
-    """Write the export under ``root``; returns it. Incidents are six hours apart, oldest first."""
+def write(
+    root: Path,
+    escalations: int = 3,
+    reassigns: int = 2,
+    advice: int = 3,
+    timeouts: int = 3,
+    everyday: bool = False,
+) -> Path:
+    """Write the export under ``root``; returns it. Incidents are six hours apart, oldest first.
+
+    ``everyday`` adds what most incidents look like, and a team-named on-call schedule ("identity
+    primary": Ada on level 1, Lou on level 2 all week): Ben, paged off the rotation, fixes his own
+    pages in the thread (PSLF…); Ada fixes hers after Ben chimed in with an attempt (PTRY000); Ben's
+    unasked command that Ada applies (PBYS000); Lou, level 2 on the team rotation, picks up a page without a routing entry
+    (PLV2000), or is pulled in by name and hands over the fix (PPUL000); Kim, on no rotation, resolves a page nobody routed to her (PUNA000)."""
     pd = _PD()
     threads: list[list[dict[str, Any]]] = []
     t = T0
@@ -174,7 +187,83 @@ def write(root: Path, escalations: int = 3, reassigns: int = 2, advice: int = 3,
             ]
         )
 
-    (root / "pagerduty").mkdir(parents=True)
+    if everyday:
+        for iid, lines, resolver in (
+            (
+                "PSLF000",
+                [("ben", "fixed — `kubectl -n auth delete secret auth-tls && cert-renew auth`")],
+                "ben",
+            ),
+            ("PSLF001", [("ben", "done: `kubectl -n auth rollout restart deploy/pgbouncer`")], "ben"),
+            (
+                "PTRY000",
+                [
+                    ("ben", "restarting one pod to see"),
+                    ("ada", "sorted. `kubectl -n auth scale deploy/auth-gateway --replicas=6`"),
+                ],
+                "ada",
+            ),
+            (
+                "PBYS000",
+                [
+                    ("ben", "run `kubectl -n auth rollout restart deploy/auth-gateway`"),
+                    ("ada", "that worked"),
+                ],
+                "ada",
+            ),
+            ("PLV2000", [], "lou"),
+            (
+                "PPUL000",
+                [
+                    ("ada", f"<@{USERS['lou'][3]}> can you take a look?"),
+                    ("lou", "done: `kubectl -n auth rollout restart deploy/auth-gateway`"),
+                ],
+                "lou",
+            ),
+            ("PUNA000", [], "kim"),
+        ):
+            at, oncall = next_t(), "ben" if iid.startswith("PSLF") else "ada"
+            _page(pd, iid, at, oncall)
+            pd.entry(iid, "resolve", at + timedelta(minutes=30), _uref(resolver))
+            pd.incident(iid, n, at, oncall, resolver, at + timedelta(minutes=30))
+            base = (at + timedelta(seconds=20)).timestamp()
+            thread = [
+                {
+                    "type": "message",
+                    "subtype": "bot_message",
+                    "bot_id": "BALERT1",
+                    "username": "Alertmanager",
+                    "text": "[FIRING:1] auth-gateway: TLS handshake errors above 5%",
+                    "ts": f"{base:.6f}",
+                    "thread_ts": f"{base:.6f}",
+                }
+            ]
+            for k, (who, text) in enumerate(lines, start=1):
+                thread.append(
+                    {
+                        "type": "message",
+                        "user": USERS[who][3],
+                        "text": text,
+                        "ts": f"{base + 300 * k:.6f}",
+                        "thread_ts": f"{base:.6f}",
+                    }
+                )
+            if lines:
+                threads.append(thread)
+        start, end = T0 - timedelta(days=1), t + timedelta(days=1)
+        oncalls = [
+            {
+                "user": {**_uref(who), "email": USERS[who][2]},
+                "schedule": {"id": "PSCHID1", "type": "schedule_reference", "summary": "identity primary"},
+                "escalation_level": level,
+                "start": _iso(start),
+                "end": _iso(end),
+            }
+            for who, level in (("ada", 1), ("lou", 2))
+        ]
+        (root / "pagerduty").mkdir(parents=True)
+        (root / "pagerduty" / "oncalls.json").write_text(json.dumps({"oncalls": oncalls}))
+    (root / "pagerduty").mkdir(parents=True, exist_ok=True)
     users = [{"id": p, "name": name, "email": email} for p, name, email, _ in USERS.values()]
     (root / "pagerduty" / "users.json").write_text(json.dumps({"users": users}))
     (root / "pagerduty" / "incidents.json").write_text(json.dumps({"incidents": pd.incidents}))
