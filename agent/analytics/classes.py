@@ -344,6 +344,12 @@ _NAME_LEAD = r"(?:\b(?:on|for|in|at|of|from)\s+)?"
 """A preposition tying the service's name to the failure ('lag on ledger-db'): it goes with the name."""
 
 
+def service_name_pattern(name: str) -> str:
+    """A regex for a service's name as a whole word however it is written ('' for an empty name)."""
+    parts = [re.escape(p) for p in re.split(r"[-_ .]+", name) if p]
+    return rf"(?<![\w-]){_NAME_SEPARATOR.join(parts)}(?![\w-])" if parts else ""
+
+
 def without_service(title: str, scope: str | None) -> str:
     """A title without its own service's name: 'Too many connections on secrets-vault' -> 'Too many connections'.
 
@@ -355,11 +361,10 @@ def without_service(title: str, scope: str | None) -> str:
     """
     if not scope or ":" not in scope:
         return title
-    name = scope.split(":", 1)[1]
-    parts = [re.escape(p) for p in re.split(r"[-_ .]+", name) if p]
-    if not parts:
+    name = service_name_pattern(scope.split(":", 1)[1])
+    if not name:
         return title
-    rx = re.compile(rf"{_NAME_LEAD}[(\[]?(?<![\w-]){_NAME_SEPARATOR.join(parts)}(?![\w-])[)\]]?\s*:?", re.I)
+    rx = re.compile(rf"{_NAME_LEAD}[(\[]?{name}[)\]]?\s*:?", re.I)
     text = rx.sub(" ", title)
     text = re.sub(r"(?:\s*[:|–—])+\s*([:|–—])", r" \1", text)  # '2026-01-08: — TLS' -> '2026-01-08 — TLS'
     text = re.sub(r"\s+([,:;.])", r"\1", text)
