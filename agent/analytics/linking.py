@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.classes import service_name_pattern
 from ingest.adapters._common import epoch_ts
@@ -66,6 +66,39 @@ TICKET_SOURCES = ("jira", "github")
 
 DEPLOY_SOURCE = "deploys"
 """The source of deploy-log events (their scope is ``task:<action>:<service>``)."""
+
+
+LINKED_INCIDENT = aliased(Incident, name="linked_incident")
+"""The incident a chat message's thread names, outer-joined where activity is counted per scope."""
+
+
+def linked_incident_join() -> Any:
+    """The join condition of ``LINKED_INCIDENT``: a chat message and the incident its thread names."""
+    return and_(Activity.source == "slack", Activity.incident == LINKED_INCIDENT.key)
+
+
+def threads_off_scope(session: Session) -> bool:
+    """Whether any chat message sits in a thread naming an incident of another scope than its own
+    (a thread in a team channel that names the page): only then is counting per scope re-routed."""
+    return bool(
+        session.execute(
+            select(
+                exists().where(
+                    Activity.source == "slack",
+                    Activity.incident.is_not(None),
+                    LINKED_INCIDENT.key == Activity.incident,
+                    LINKED_INCIDENT.scope != Activity.scope,
+                )
+            )
+        ).scalar()
+    )
+
+
+def counted_scope() -> Any:
+    """The scope an activity counts on: a chat message of a thread linked by id to an incident counts
+    on the incident's scope (DESIGN.md: every linked activity counts on the incident's service), any
+    other activity on its own (needs ``LINKED_INCIDENT`` outer-joined by ``linked_incident_join``)."""
+    return func.coalesce(LINKED_INCIDENT.scope, Activity.scope)
 
 
 @dataclass

@@ -225,3 +225,38 @@ def test_patterns_json_shows_every_link_with_its_rule(ws, tmp_path: Path) -> Non
     threads = [lk for lk in links if lk["item"].startswith("thread:")]
     assert len(threads) == 3 and all(lk["scope"] == "service:auth-gateway" for lk in threads)
     assert all(lk["why"] for lk in links)
+
+
+def test_a_team_channel_thread_naming_the_page_counts_on_the_paged_service(plain_ws, tmp_path: Path) -> None:
+    from agent.analytics import compute_map
+
+    root = realshape.write(tmp_path / "export")
+    slack = root / "slack"
+    channels = json.loads((slack / "channels.json").read_text())
+    (slack / "channels.json").write_text(json.dumps([*channels, {"id": "CSRE0001", "name": "sre"}]))
+    at = _page(0) + 5 * M
+    base = at.timestamp()
+    kim, ada = realshape.USERS["kim"][3], realshape.USERS["ada"][3]
+    thread = [
+        {"type": "message", "user": ada, "ts": f"{base:.6f}", "text": f"anyone on {PD_URL}PESC000 ?"},
+        {
+            "type": "message",
+            "user": kim,
+            "ts": f"{base + 60:.6f}",
+            "thread_ts": f"{base:.6f}",
+            "text": "on it, the cert reload hangs again",
+        },
+    ]
+    (slack / "sre").mkdir()
+    (slack / "sre" / f"{at:%Y-%m-%d}.json").write_text(json.dumps(thread))
+    ingest_paths(plain_ws, [root], facts_only=True)
+    with plain_ws.session() as s:
+        stored = {
+            scope
+            for (scope,) in s.execute(select(Activity.scope).where(Activity.incident == "pagerduty:PESC000"))
+        }
+        on_service = s.execute(select(Activity.id).where(Activity.scope == "service:auth-gateway")).all()
+    assert "channel:sre" in stored  # ingest keeps where it was said
+    scopes = {sc.scope: sc for sc in compute_map(plain_ws).scopes}
+    assert "channel:sre" not in scopes
+    assert scopes["service:auth-gateway"].events == len(on_service) + 2
