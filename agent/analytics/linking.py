@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.classes import service_name_pattern
@@ -94,11 +94,12 @@ def threads_off_scope(session: Session) -> bool:
     )
 
 
-def counted_scope() -> Any:
+def counted_scope(incident: Any = LINKED_INCIDENT) -> Any:
     """The scope an activity counts on: a chat message of a thread linked by id to an incident counts
     on the incident's scope (DESIGN.md: every linked activity counts on the incident's service), any
-    other activity on its own (needs ``LINKED_INCIDENT`` outer-joined by ``linked_incident_join``)."""
-    return func.coalesce(LINKED_INCIDENT.scope, Activity.scope)
+    other activity on its own. ``incident`` is the outer-joined incident of ``Activity.incident``
+    (``LINKED_INCIDENT`` joined by ``linked_incident_join``, or ``Incident`` itself)."""
+    return func.coalesce(case((Activity.source == "slack", incident.scope)), Activity.scope)
 
 
 @dataclass

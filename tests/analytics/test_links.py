@@ -238,13 +238,18 @@ def test_a_team_channel_thread_naming_the_page_counts_on_the_paged_service(plain
     base = at.timestamp()
     kim, ada = realshape.USERS["kim"][3], realshape.USERS["ada"][3]
     thread = [
-        {"type": "message", "user": ada, "ts": f"{base:.6f}", "text": f"anyone on {PD_URL}PESC000 ?"},
+        {
+            "type": "message",
+            "user": ada,
+            "ts": f"{base:.6f}",
+            "text": f"stuck on {PD_URL}PESC000, <@{kim}> any idea?",
+        },
         {
             "type": "message",
             "user": kim,
             "ts": f"{base + 60:.6f}",
             "thread_ts": f"{base:.6f}",
-            "text": "on it, the cert reload hangs again",
+            "text": "try this: `kubectl -n auth rollout restart deploy/auth-gateway` the cert reload hangs",
         },
     ]
     (slack / "sre").mkdir()
