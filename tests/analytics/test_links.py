@@ -265,3 +265,5 @@ def test_a_team_channel_thread_naming_the_page_counts_on_the_paged_service(plain
     scopes = {sc.scope: sc for sc in compute_map(plain_ws).scopes}
     assert "channel:sre" not in scopes
     assert scopes["service:auth-gateway"].events == len(on_service) + 2
+    text = CliRunner().invoke(app, ["--home", str(ws.home), "patterns"])
+    assert text.exit_code == 0 and "Linked to incidents" in text.output and "ticket-during" in text.output
