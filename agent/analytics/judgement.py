@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agent.analytics.linking import counted_scope
 from agent.analytics.metrics import window_filter
 from ingest import actions
 from ingest.adapters._common import NameIndex, clean_text
@@ -390,7 +391,7 @@ def judge(session: Session, since: datetime | None = None, until: datetime | Non
             Activity.id,
             person,
             Activity.action,
-            Activity.scope,
+            counted_scope(Incident),  # a thread naming a page counts on the page's scope
             Activity.incident,
             Incident.incident_class,
             Activity.ts,

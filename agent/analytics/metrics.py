@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Float, case, extract, func, literal, select
 from sqlalchemy.orm import Session
 
+from agent.analytics.linking import LINKED_INCIDENT, counted_scope, linked_incident_join, threads_off_scope
 from agent.analytics.rules import PAGE_ACTIONS, HeroRule
 from agent.analytics.timebands import (
     OFF_HOURS,
@@ -194,8 +195,10 @@ def aggregate(
         {s[len(CLASS_PREFIX) :] for s in scopes if s.startswith(CLASS_PREFIX)} if scopes is not None else None
     )
 
+    # a chat thread that names a page of another scope counts on the page's (agent.analytics.linking)
+    relinked = threads_off_scope(session)
     for scope_col, extra, wanted, prefix in (
-        (Activity.scope, None, plain_scopes, ""),
+        (counted_scope() if relinked else Activity.scope, None, plain_scopes, ""),
         (Incident.incident_class, Incident, class_scopes, CLASS_PREFIX),
     ):
         if wanted is not None and not wanted:
@@ -217,6 +220,8 @@ def aggregate(
                 stmt = stmt.join(Incident, Incident.key == Activity.incident).where(
                     Incident.incident_class.is_not(None)
                 )
+            elif relinked:
+                stmt = stmt.outerjoin(LINKED_INCIDENT, linked_incident_join())
             stmt = stmt.where(*window_filter(Activity.ts, since, until))
             if wanted is not None:
                 stmt = stmt.where(scope_col.in_(sorted(wanted)))

@@ -178,6 +178,20 @@ class IncidentClassOut(BaseModel):
     runbook: RunbookCoverage
 
 
+class IncidentLinkOut(BaseModel):
+    """A chat thread, ticket or deploy event tied to an incident, with the rule and fact that tied it."""
+
+    item: str = Field(description="thread:<chunk id>, issue:<key> or deploy:<activity id>")
+    source: str
+    incident: str
+    scope: str = Field(description="The incident's scope (the paged service).")
+    rule: str = Field(
+        description="explicit-id, alert, channel-name, ticket-during, deploy-before-page or deploy-during"
+    )
+    why: str
+    activity_ids: list[int] = Field(default_factory=list)
+
+
 class PatternsResult(BaseModel):
     """``understudy patterns --json``."""
 
@@ -188,6 +202,9 @@ class PatternsResult(BaseModel):
     classes: list[IncidentClassOut]
     runbook_gaps: list[str]
     covered: int
+    links: list[IncidentLinkOut] = Field(
+        default_factory=list, description="Every thread, ticket and deploy linked to an incident (linking)."
+    )
 
 
 class WhatIfScope(BaseModel):

@@ -10,8 +10,15 @@ from sqlalchemy import select
 
 from agent.analytics.classes import build_classes, runbook_coverage
 from agent.analytics.heromap import class_services
+from agent.analytics.linking import record_links, thread_links
 from agent.analytics.metrics import CLASS_PREFIX, aggregate
-from agent.analytics.models import IncidentClassOut, PatternsResult, Rescue, RescuePattern
+from agent.analytics.models import (
+    IncidentClassOut,
+    IncidentLinkOut,
+    PatternsResult,
+    Rescue,
+    RescuePattern,
+)
 from agent.analytics.rescues import escalation_graph, find_rescues, sinks
 from ingest.db import Incident
 
@@ -65,6 +72,30 @@ def patterns(ws: Any) -> PatternsResult:
             ).order_by(Incident.created_at)
         ).all()
         services = class_services(session)
+        incident_scope = {str(i.key): str(i.scope) for i in incidents}
+        links = [
+            IncidentLinkOut(
+                item=f"thread:{lk.chunk_id}",
+                source="slack",
+                incident=lk.incident,
+                scope=incident_scope.get(lk.incident, lk.scope),
+                rule=lk.rule,
+                why=lk.why,
+            )
+            for lk in thread_links(session).values()
+        ]
+        links += [
+            IncidentLinkOut(
+                item=lk.item,
+                source=lk.source,
+                incident=lk.incident,
+                scope=lk.scope,
+                rule=lk.rule,
+                why=lk.why,
+                activity_ids=lk.activity_ids,
+            )
+            for lk in record_links(session)
+        ]
         agg = (
             aggregate(session, ws.settings.org_timezone, scopes={CLASS_PREFIX + c for c in classes})
             if classes
@@ -120,4 +151,5 @@ def patterns(ws: Any) -> PatternsResult:
         classes=out,
         runbook_gaps=gaps,
         covered=len(out) - len(gaps),
+        links=links,
     )

@@ -182,3 +182,12 @@ def render_patterns(console: Any, result: PatternsResult) -> None:
     console.print(
         f"Runbook coverage: {result.covered} of {len(result.classes)} classes covered; gaps: {len(result.runbook_gaps)}"
     )
+    if result.links:
+        rules: dict[str, int] = {}
+        for lk in result.links:
+            rules[lk.rule] = rules.get(lk.rule, 0) + 1
+        console.print(
+            f"Linked to incidents: {len(result.links)} threads, tickets and deploys ("
+            + ", ".join(f"{rule} {n}" for rule, n in sorted(rules.items(), key=lambda kv: -kv[1]))
+            + "); see patterns --json links"
+        )

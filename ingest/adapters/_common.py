@@ -35,6 +35,8 @@ People and actions
     ``agent.analytics.judgement``, not here.
     ``incident_refs(text) -> list[str]``              Incident keys referenced (``pagerduty:<id>``,
         ``opsgenie:<id>``), in order of appearance, without duplicates.
+    ``link_refs(text) -> list[str]``                  Those, plus Jira keys and GitHub issue URLs
+        (``jira:<KEY-1>``, ``github:<owner>/<repo>#<n>``): what a ticket or deploy row names.
 
 Reading
     ``items_or_problem(path, prefix) -> Iterator[Any | Problem]``  Stream an array with ijson;
@@ -492,6 +494,31 @@ def incident_refs(text: str | None) -> list[str]:
         found.append((m.start(), f"pagerduty:{m.group(1)}"))
     for m in _OG_URL.finditer(text):
         found.append((m.start(), f"opsgenie:{m.group(1).lower()}"))
+    out: list[str] = []
+    for _, key in sorted(found):
+        if key not in out:
+            out.append(key)
+    return out
+
+
+_GH_ISSUE_URL = re.compile(r"github\.com/([\w.-]+/[\w.-]+)/(?:issues|pull)/(\d+)\b")
+_JIRA_KEY = re.compile(r"(?<![A-Za-z0-9#-])([A-Z][A-Z0-9]{1,9}-[1-9]\d{0,6})(?![A-Za-z0-9-])")
+
+
+def link_refs(text: str | None) -> list[str]:
+    """Incident and ticket keys a text names: ``incident_refs``, Jira keys (bare or in a /browse/ URL)
+    and GitHub issue or pull-request URLs, in order of appearance, without duplicates.
+
+    A Jira-shaped token that names no stored issue ('UTF-8') is harmless: linking keeps only the
+    keys that name a stored incident.
+    """
+    if not text:
+        return []
+    found: list[tuple[int, str]] = [(text.find(k.split(":", 1)[1]), k) for k in incident_refs(text)]
+    for m in _GH_ISSUE_URL.finditer(text):
+        found.append((m.start(), f"github:{m.group(1)}#{m.group(2)}"))
+    for m in _JIRA_KEY.finditer(text):
+        found.append((m.start(), f"jira:{m.group(1)}"))
     out: list[str] = []
     for _, key in sorted(found):
         if key not in out:

@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.adapters._common import is_bot_name, items_or_problem, looks_like_email, parse_ts, task_scope
+from ingest.adapters._common import (
+    is_bot_name,
+    items_or_problem,
+    link_refs,
+    looks_like_email,
+    parse_ts,
+    task_scope,
+)
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.adapters.oncall import CsvRow, read_csv, sniff_csv_header, when
 from ingest.records import ActivityIn, ChunkIn, PersonRef, Problem, Record, slug
@@ -178,6 +185,8 @@ def _event_parts(ev: _Event, locator: str) -> tuple[list[ActivityIn], list[Chunk
             )
         )
     activities = []
+    # evidence for linking (agent.analytics.linking): incidents and tickets a row's notes or links name
+    refs = link_refs(" ".join(str(v) for k, v in ev.detail.items() if k not in ("sha", "ref") and v))
     if ev.actor is not None and not ev.actor.is_bot:
         activities.append(
             ActivityIn(
@@ -185,7 +194,7 @@ def _event_parts(ev: _Event, locator: str) -> tuple[list[ActivityIn], list[Chunk
                 scope=scope,
                 action=ev.action,
                 ts=ev.ts,
-                detail={"outcome": ev.outcome, **ev.detail},
+                detail={"outcome": ev.outcome, **ev.detail} | ({"refs": refs} if refs else {}),
                 chunk_locator=chunks[0].locator if chunks else None,
             )
         )
@@ -379,6 +388,7 @@ class DeploysAdapter(Adapter):
                 "ref": dep.get("ref"),
                 "sha": dep.get("sha"),
                 "deployment": dep_id,
+                "description": dep.get("description"),
             },
         )
         key = f"deployment:{dep_id}"

@@ -21,6 +21,7 @@ from ingest.adapters._common import (
     evidence_text,
     item_problem,
     items_or_problem,
+    link_refs,
     mention_tokens,
     parse_ts,
     scope_from_tags,
@@ -268,6 +269,10 @@ class GitHubAdapter(Adapter):
                 f"[{ts.isoformat() if ts else '?'}] {who.label() if who else '?'}: {str(c.get('body') or '').strip()}"
             )
 
+        # evidence for linking (agent.analytics.linking): the incidents and tickets the issue names
+        refs = [r for r in link_refs("\n".join(lines)) if r != f"github:{ref}"]
+        for a in activities if refs else []:
+            a.detail["refs"] = refs
         incidents = []
         if incident_key:
             severity = next((s for s in (_label_severity(lb) for lb in lower) if s), None)

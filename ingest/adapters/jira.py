@@ -20,6 +20,7 @@ from ingest.adapters._common import (
     evidence_text,
     item_problem,
     items_or_problem,
+    link_refs,
     parse_ts,
     service_scope,
     shape_of,
@@ -291,6 +292,10 @@ class JiraAdapter(Adapter):
             text += ["", description]
         if comment_lines:
             text += ["", "Comments:"] + comment_lines
+        # evidence for linking (agent.analytics.linking): the incidents and tickets the issue names
+        refs = [r for r in link_refs("\n".join(text)) if r != f"jira:{key}"]
+        for a in activities if refs else []:
+            a.detail["refs"] = refs
         incidents = []
         if incident_key:
             incidents.append(
