@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ingest.adapters.accounts import is_service_account
-from ingest.db import Activity, Alias, MergeSuggestion, Person, RecordRow, Shift, utcnow
+from ingest.db import Activity, Alias, MergeSuggestion, Person, RecordRow, Shift, bulk_insert, utcnow
 from ingest.records import PersonRef, slug
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -356,8 +356,9 @@ class RunResolver:
     def flush(self, session: Session) -> None:
         """Write the people, aliases and suggestions added since the last flush (in ``session``'s transaction)."""
         if self._new_people:
-            session.execute(
-                insert(Person.__table__),
+            bulk_insert(
+                session,
+                Person.__table__,
                 [
                     dict(
                         id=p.id,
@@ -372,10 +373,10 @@ class RunResolver:
             )
             self._new_people = {}
         if self._new_aliases:
-            session.execute(insert(Alias.__table__), self._new_aliases)
+            bulk_insert(session, Alias.__table__, self._new_aliases)
             self._new_aliases = []
         if self._new_suggestions:
-            session.execute(insert(MergeSuggestion.__table__), self._new_suggestions)
+            bulk_insert(session, MergeSuggestion.__table__, self._new_suggestions)
             self._new_suggestions = []
         if self._changed:
             table = Person.__table__
