@@ -11,6 +11,7 @@ Rules (DESIGN.md "People"):
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Text, bindparam, cast, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -405,9 +406,23 @@ def merge_people(session: Session, source_id: str, target_id: str) -> None:
     session.execute(update(Activity).where(Activity.person_id == source_id).values(person_id=target_id))
     session.execute(update(Shift).where(Shift.person_id == source_id).values(person_id=target_id))
     session.execute(update(RecordRow).where(RecordRow.last_editor == source_id).values(last_editor=target_id))
-    for rec in session.execute(select(RecordRow).where(RecordRow.authors.is_not(None))).scalars():
-        if rec.authors and source_id in rec.authors:
-            rec.authors = sorted({target_id if a == source_id else a for a in rec.authors})
+    session.flush()  # authors changed in this session are read back below
+    rec_t = RecordRow.__table__
+    authored = [
+        {"rid": rid, "authors": sorted({target_id if a == source_id else a for a in authors})}
+        for rid, authors in session.execute(
+            select(rec_t.c.id, rec_t.c.authors).where(
+                rec_t.c.authors.is_not(None),
+                cast(rec_t.c.authors, Text).contains(json.dumps(source_id), autoescape=True),
+            )
+        )
+        if authors and source_id in authors
+    ]
+    if authored:
+        session.execute(
+            update(rec_t).where(rec_t.c.id == bindparam("rid")).values(authors=bindparam("authors")),
+            authored,
+        )
     for table, column in EXTRA_MERGE_TABLES:
         session.execute(
             update(table).where(getattr(table.c, column) == source_id).values({column: target_id})

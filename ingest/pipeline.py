@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ingest.actions import weight_of
-from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all
+from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all, remembered_shapes
 from ingest.db import (
     Activity,
     Chunk,
@@ -326,27 +326,27 @@ class Ingestor:
                     Problem(path=str(aliases), reason=str(exc).split(": ", 1)[-1])
                 )
 
-        units, problems = discover(paths, source, self.adapters)
-        for p in problems:
-            self._quarantine(p)
-        groups: dict[str, list[Unit]] = {}
-        for u in units:
-            groups.setdefault(u.kind, []).append(u)
-        ctx = ReadContext(name=name, org_timezone=self.ws.settings.org_timezone)
-
-        with self._progress() as bar:
-            for kind in sorted(groups, key=lambda k: SOURCE_KINDS.index(k)):
-                self._ingest_group(kind, groups[kind], ctx, bar)
-            if alias_entries is not None:
+        with remembered_shapes():  # discovery outlines each JSON file; its adapter asks again
+            units, problems = discover(paths, source, self.adapters)
+            for p in problems:
+                self._quarantine(p)
+            groups: dict[str, list[Unit]] = {}
+            for u in units:
+                groups.setdefault(u.kind, []).append(u)
+            ctx = ReadContext(name=name, org_timezone=self.ws.settings.org_timezone)
+            with self._progress() as bar:
+                for kind in sorted(groups, key=lambda k: SOURCE_KINDS.index(k)):
+                    self._ingest_group(kind, groups[kind], ctx, bar)
+                if alias_entries is not None:
+                    with self.ws.session() as s:
+                        self.summary.merges += apply_aliases(s, alias_entries)
                 with self.ws.session() as s:
-                    self.summary.merges += apply_aliases(s, alias_entries)
-            with self.ws.session() as s:
-                people_after = set(s.scalars(select(Person.id).where(Person.merged_into.is_(None))))
-                self.summary.people = len(people_after - people_before)
-                if facts_only:
-                    self._finish(s, run_id, RUN_FACTS)
-            if not facts_only:
-                self._embed_pending(bar)
+                    people_after = set(s.scalars(select(Person.id).where(Person.merged_into.is_(None))))
+                    self.summary.people = len(people_after - people_before)
+                    if facts_only:
+                        self._finish(s, run_id, RUN_FACTS)
+                if not facts_only:
+                    self._embed_pending(bar)
 
         if not facts_only:
             with self.ws.session() as s:
