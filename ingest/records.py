@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,11 @@ class Problem(BaseModel):
         return f"{where}: {self.reason}"
 
 
+SLUG_CACHE = 1 << 16
+"""Distinct texts whose slug is remembered (service, folder and channel names repeat across records)."""
+
+
+@lru_cache(maxsize=SLUG_CACHE)
 def slug(text: str) -> str:
     """Lower-case slug for scope names: 'Payments API' -> 'payments-api'."""
     out: list[str] = []
