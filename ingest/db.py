@@ -7,7 +7,7 @@ tables of ``agent/`` are migrated there too, so one ``upgrade head`` builds ever
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +22,12 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     create_engine,
     event,
+    insert,
     inspect,
 )
 from sqlalchemy.engine import Engine
@@ -292,6 +294,50 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(_alembic_config(engine), "head")
+
+
+_InsertPlan = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
+_INSERT_PLANS: dict[tuple[str, str, tuple[str, ...]], _InsertPlan | None] = {}
+
+
+def _insert_plan(table: Table, keys: tuple[str, ...], dialect: Any) -> _InsertPlan | None:
+    """The SQL, bind order and column bind processors of an insert of ``keys`` (None: not a plain insert)."""
+    cache_key = (dialect.name, table.name, keys)
+    if cache_key in _INSERT_PLANS:
+        return _INSERT_PLANS[cache_key]
+    plan: _InsertPlan | None = None
+    missing = [c for c in table.columns if c.key not in keys]
+    if set(keys) <= set(table.columns.keys()) and not any(c.default is not None for c in missing):
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+        order = tuple(compiled.positiontup or ())
+        if compiled.positional and sorted(order) == sorted(keys) and not compiled.escaped_bind_names:
+            procs = tuple(table.columns[k].type.dialect_impl(dialect).bind_processor(dialect) for k in order)
+            plan = (str(compiled), order, procs)
+    _INSERT_PLANS[cache_key] = plan
+    return plan
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) in ``session``'s transaction, in order.
+
+    On SQLite the values go through each column's own SQLAlchemy bind processor and then straight to
+    the DBAPI ``executemany``, without SQLAlchemy's per-row parameter handling (most of the cost of a
+    bulk insert); other databases take SQLAlchemy's ``insert`` (its insertmanyvalues batching is what
+    makes PostgreSQL fast).
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    plan = _insert_plan(table, tuple(rows[0]), conn.dialect) if conn.dialect.name == "sqlite" else None
+    if plan is None:
+        session.execute(insert(table), rows)
+        return
+    sql, order, procs = plan
+    columns = []
+    for key, proc in zip(order, procs, strict=True):
+        values = [row[key] for row in rows]
+        columns.append(list(map(proc, values)) if proc is not None else values)
+    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 
 @contextmanager

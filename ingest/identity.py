@@ -13,6 +13,7 @@ Rules (DESIGN.md "People"):
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Text, bindparam, cast, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ingest.adapters.accounts import is_service_account
-from ingest.db import Activity, Alias, MergeSuggestion, Person, RecordRow, Shift, utcnow
+from ingest.db import Activity, Alias, MergeSuggestion, Person, RecordRow, Shift, bulk_insert, utcnow
 from ingest.records import PersonRef, slug
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -389,8 +390,9 @@ class RunResolver:
     def flush(self, session: Session) -> None:
         """Write the people, aliases and suggestions added since the last flush (in ``session``'s transaction)."""
         if self._new_people:
-            session.execute(
-                insert(Person.__table__),
+            bulk_insert(
+                session,
+                Person.__table__,
                 [
                     dict(
                         id=p.id,
@@ -405,10 +407,10 @@ class RunResolver:
             )
             self._new_people = {}
         if self._new_aliases:
-            session.execute(insert(Alias.__table__), self._new_aliases)
+            bulk_insert(session, Alias.__table__, self._new_aliases)
             self._new_aliases = []
         if self._new_suggestions:
-            session.execute(insert(MergeSuggestion.__table__), self._new_suggestions)
+            bulk_insert(session, MergeSuggestion.__table__, self._new_suggestions)
             self._new_suggestions = []
         if self._changed:
             table = Person.__table__
@@ -465,9 +467,23 @@ def merge_people(session: Session, source_id: str, target_id: str) -> None:
     session.execute(update(Activity).where(Activity.person_id == source_id).values(person_id=target_id))
     session.execute(update(Shift).where(Shift.person_id == source_id).values(person_id=target_id))
     session.execute(update(RecordRow).where(RecordRow.last_editor == source_id).values(last_editor=target_id))
-    for rec in session.execute(select(RecordRow).where(RecordRow.authors.is_not(None))).scalars():
-        if rec.authors and source_id in rec.authors:
-            rec.authors = sorted({target_id if a == source_id else a for a in rec.authors})
+    session.flush()  # authors changed in this session are read back below
+    rec_t = RecordRow.__table__
+    authored = [
+        {"rid": rid, "authors": sorted({target_id if a == source_id else a for a in authors})}
+        for rid, authors in session.execute(
+            select(rec_t.c.id, rec_t.c.authors).where(
+                rec_t.c.authors.is_not(None),
+                cast(rec_t.c.authors, Text).contains(json.dumps(source_id), autoescape=True),
+            )
+        )
+        if authors and source_id in authors
+    ]
+    if authored:
+        session.execute(
+            update(rec_t).where(rec_t.c.id == bindparam("rid")).values(authors=bindparam("authors")),
+            authored,
+        )
     for table, column in EXTRA_MERGE_TABLES:
         session.execute(
             update(table).where(getattr(table.c, column) == source_id).values({column: target_id})

@@ -26,11 +26,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ingest.actions import weight_of
-from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all
+from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all, remembered_shapes
 from ingest.db import (
     Activity,
     Chunk,
@@ -41,6 +41,7 @@ from ingest.db import (
     RecordRow,
     Shift,
     SourceFile,
+    bulk_insert,
     utcnow,
 )
 from ingest.identity import AliasFileError, RunResolver, apply_aliases, load_aliases_file
@@ -325,27 +326,27 @@ class Ingestor:
                     Problem(path=str(aliases), reason=str(exc).split(": ", 1)[-1])
                 )
 
-        units, problems = discover(paths, source, self.adapters)
-        for p in problems:
-            self._quarantine(p)
-        groups: dict[str, list[Unit]] = {}
-        for u in units:
-            groups.setdefault(u.kind, []).append(u)
-        ctx = ReadContext(name=name, org_timezone=self.ws.settings.org_timezone)
-
-        with self._progress() as bar:
-            for kind in sorted(groups, key=lambda k: SOURCE_KINDS.index(k)):
-                self._ingest_group(kind, groups[kind], ctx, bar)
-            if alias_entries is not None:
+        with remembered_shapes():  # discovery outlines each JSON file; its adapter asks again
+            units, problems = discover(paths, source, self.adapters)
+            for p in problems:
+                self._quarantine(p)
+            groups: dict[str, list[Unit]] = {}
+            for u in units:
+                groups.setdefault(u.kind, []).append(u)
+            ctx = ReadContext(name=name, org_timezone=self.ws.settings.org_timezone)
+            with self._progress() as bar:
+                for kind in sorted(groups, key=lambda k: SOURCE_KINDS.index(k)):
+                    self._ingest_group(kind, groups[kind], ctx, bar)
+                if alias_entries is not None:
+                    with self.ws.session() as s:
+                        self.summary.merges += apply_aliases(s, alias_entries)
                 with self.ws.session() as s:
-                    self.summary.merges += apply_aliases(s, alias_entries)
-            with self.ws.session() as s:
-                people_after = set(s.scalars(select(Person.id).where(Person.merged_into.is_(None))))
-                self.summary.people = len(people_after - people_before)
-                if facts_only:
-                    self._finish(s, run_id, RUN_FACTS)
-            if not facts_only:
-                self._embed_pending(bar)
+                    people_after = set(s.scalars(select(Person.id).where(Person.merged_into.is_(None))))
+                    self.summary.people = len(people_after - people_before)
+                    if facts_only:
+                        self._finish(s, run_id, RUN_FACTS)
+                if not facts_only:
+                    self._embed_pending(bar)
 
         if not facts_only:
             with self.ws.session() as s:
@@ -551,9 +552,18 @@ class Ingestor:
             if row["last_editor"]:
                 row["last_editor"] = resolver.canonical(row["last_editor"])
         if new_rows:
-            got = s.execute(insert(rec_t).returning(rec_t.c.id, sort_by_parameter_order=True), new_rows).all()
-            for row, (rid,) in zip(new_rows, got, strict=True):
-                ids[(row["kind"], row["key"])] = rid
+            bulk_insert(s, rec_t, new_rows)
+            new_keys: dict[str, list[str]] = {}
+            for row in new_rows:
+                new_keys.setdefault(row["kind"], []).append(row["key"])
+            for kind, keys in new_keys.items():
+                for start in range(0, len(keys), IN_CHUNK):
+                    for rid, key in s.execute(
+                        select(rec_t.c.id, rec_t.c.key).where(
+                            rec_t.c.kind == kind, rec_t.c.key.in_(keys[start : start + IN_CHUNK])
+                        )
+                    ):
+                        ids[(kind, key)] = rid
         if updated_rows:
             s.execute(
                 update(rec_t)
@@ -670,8 +680,7 @@ class Ingestor:
             (act_rows, Activity),
             (shift_rows, Shift),
         ):
-            if rows:
-                s.execute(insert(model.__table__), rows)
+            bulk_insert(s, model.__table__, rows)
         self.summary.activities += len(act_rows)
         self.summary.redacted += counter[0]
         self.summary.merges += resolver.merged - self._merges_seen

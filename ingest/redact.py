@@ -132,13 +132,22 @@ Finder = Callable[[str, str], Iterator[tuple[int, int, str]]]
 """A rule body: given a text and its lower-cased copy, yields (start, end, kind) spans of secrets."""
 
 
+Needs = Callable[[str, str], bool]
+"""A rule's exact precondition: given a text and its lower-cased copy, False only when the rule cannot match."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A named detector that runs only when one of its ``|``-separated lower-case trigger literals occurs."""
+    """A named detector that runs only when one of its ``|``-separated lower-case trigger literals occurs.
+
+    ``needs``, when set, is checked after the trigger: a cheap test of what every match must contain
+    (a case-sensitive literal, a second keyword), so that a common trigger does not run the regex.
+    """
 
     name: str
     trigger: str
     find: Finder
+    needs: Needs | None = None
 
 
 # --------------------------------------------------------------------------- value checks
@@ -226,12 +235,13 @@ def _regex_rule(
     group: int = 0,
     on_lower: bool = False,
     check: Callable[[str], bool] | None = None,
+    needs: Needs | None = None,
 ) -> Rule:
     """A rule that redacts capture ``group`` (or, with 0, the first group that matched, else the match).
 
     ``on_lower`` runs the pattern, written in lower case, over the lower-cased text: far faster in
     Python's ``re`` than ``IGNORECASE``; spans are the same because the copy keeps every offset.
-    ``check`` sees the original-case value and can veto it.
+    ``check`` sees the original-case value and can veto it; ``needs`` is the rule's precondition.
     """
     regex = re.compile(pattern)
 
@@ -245,7 +255,7 @@ def _regex_rule(
                 continue
             yield start, end, kind
 
-    return Rule(name, trigger, find)
+    return Rule(name, trigger, find, needs)
 
 
 _PEM = re.compile(
@@ -385,6 +395,9 @@ _ENV_ASSIGN = re.compile(
     re.MULTILINE,
 )
 
+
+_ENV_NAME_EQ = re.compile(r"=(?<=[A-Z0-9_]{3}=)")
+"""An ``=`` after three name characters: what every :data:`_ENV_ASSIGN` match holds (led by the literal, so fast)."""
 
 _SLUG = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)+")
 """Lower-case words joined by ``-``, ``_`` or ``.``: a name (``payments-v2-cache``), not a random token."""
@@ -581,6 +594,7 @@ _RULES: tuple[Rule, ...] = (
         + _KEYVAL
         + r"([0-9a-f]{32})(?![A-Za-z0-9])",
         "twilio-key",
+        needs=lambda text, lower: "SK" in text or "AC" in text or "twilio" in lower,
     ),
     _regex_rule(
         "azure-storage-key",
@@ -622,6 +636,7 @@ _RULES: tuple[Rule, ...] = (
         "pagerduty-key",
         on_lower=True,
         check=_mixed_token,
+        needs=lambda text, lower: "key" in lower or "token" in lower,
     ),
     _regex_rule(
         "datadog-key",
@@ -672,7 +687,9 @@ _RULES: tuple[Rule, ...] = (
         "password",
         check=lambda v: not _is_placeholder(v),
     ),
-    Rule("env-secret", r"=", _find_env_secrets),
+    Rule(
+        "env-secret", r"=", _find_env_secrets, needs=lambda text, lower: _ENV_NAME_EQ.search(text) is not None
+    ),
     Rule("assignment", r"pass|pwd|pw|secret|token|key", _find_assignments),
 )
 """Every rule, most specific first; the first rule to claim text keeps it."""
@@ -727,7 +744,7 @@ class Redactor:
         taken: list[tuple[int, int]] = [m.span() for m in REDACTED_TOKEN.finditer(text)]
         found: list[Finding] = []
         for i, rule in enumerate(self.rules):
-            if i not in fired:
+            if i not in fired or (rule.needs is not None and not rule.needs(text, lower)):
                 continue
             for start, end, kind in rule.find(text, lower):
                 if end <= start or any(start < t_end and t_start < end for t_start, t_end in taken):

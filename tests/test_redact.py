@@ -335,3 +335,20 @@ def test_ordinary_lines_are_fast() -> None:
             redactor.redact(line)
     mean_us = (time.perf_counter() - start) / (3 * len(lines)) * 1e6
     assert mean_us < MAX_MEAN_MICROSECONDS_PER_ORDINARY_LINE
+
+
+def test_rule_preconditions_never_hide_a_finding() -> None:
+    """A rule's ``needs`` only skips texts it cannot match: without them, the corpus redacts the same."""
+    from dataclasses import replace
+
+    from ingest.redact import _RULES
+
+    assert any(rule.needs is not None for rule in _RULES)
+    unguarded = Redactor(tuple(replace(rule, needs=None) for rule in _RULES))
+    texts = [
+        json.loads(line)["text"]
+        for name in ("planted.jsonl", "ordinary.jsonl")
+        for line in (CORPUS / name).read_text().splitlines()
+    ]
+    texts += [f"twilio auth token: {HEX32}", f"SK{HEX32} and AC{HEX32}", f"PD routing key = {HEX32}"]
+    assert [Redactor().redact(t) for t in texts] == [unguarded.redact(t) for t in texts]

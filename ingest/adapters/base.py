@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -54,36 +56,66 @@ class Shape:
 
 
 def json_shape(path: Path, max_events: int = 4000) -> Shape | None:
-    """Outline a JSON file by streaming its first events; None if it is not JSON."""
+    """Outline a JSON file by streaming its first events; None if it is not JSON (remembered within a run)."""
+    if _SHAPES is None:
+        return _read_shape(path, max_events)
+    key = (str(path), max_events)
+    if key not in _SHAPES:
+        _SHAPES[key] = _read_shape(path, max_events)
+    return _SHAPES[key]
+
+
+_SHAPES: dict[tuple[str, int], Shape | None] | None = None
+"""File outlines of the current run (discovery outlines every JSON file; the adapter reading it asks again)."""
+
+
+@contextmanager
+def remembered_shapes() -> Iterator[None]:
+    """Within the block, each file is outlined once (an ingest run: its files do not change under it)."""
+    global _SHAPES
+    outer = _SHAPES
+    _SHAPES = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _SHAPES = outer
+
+
+def _read_shape(path: Path, max_events: int) -> Shape | None:
+    """The outline from the file's first ``max_events`` + 2 parser events."""
     try:
         with path.open("rb") as fh:
-            parser = ijson.parse(fh)
+            events = islice(ijson.parse(fh), max_events + 2)
             top = ""
             keys: list[str] = []
             item_keys: list[str] = []
+            item_prefix = ""
             in_first_item = False
-            for n, (prefix, event, value) in enumerate(parser):
+            for n, (prefix, event, value) in enumerate(events):
                 if n == 0:
                     if event == "start_map":
                         top = "object"
                     elif event == "start_array":
-                        top = "array"
+                        top, item_prefix = "array", "item"
                     else:
                         return None
                     continue
-                if top == "object" and event == "map_key" and "." not in prefix and prefix == "":
+                if top == "object" and event == "map_key" and prefix == "":
                     keys.append(value)
-                item_prefix = "item" if top == "array" else (f"{keys[-1]}.item" if keys else "")
-                if item_prefix and prefix == item_prefix and event == "start_map" and not item_keys:
+                    item_prefix = f"{value}.item"
+                if not item_prefix or prefix != item_prefix:
+                    continue
+                if event == "start_map" and not item_keys:
                     in_first_item = True
-                elif in_first_item and prefix == item_prefix and event == "map_key":
+                elif in_first_item and event == "map_key":
                     item_keys.append(value)
-                elif in_first_item and prefix == item_prefix and event == "end_map":
+                elif in_first_item and event == "end_map":
                     in_first_item = False
                     if top == "array":
                         break
-                if n > max_events:
-                    break
+                    if item_keys:  # the outline is whole but for later top-level keys
+                        keys.extend(v for p, e, v in events if e == "map_key" and p == "")
+                        break
             return Shape(top=top, keys=keys, item_keys=item_keys)
     except (ijson.JSONError, UnicodeDecodeError, ValueError, OSError):
         return None

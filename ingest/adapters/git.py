@@ -256,9 +256,9 @@ class GitAdapter(Adapter):
             ts = datetime.fromisoformat(a_date.strip())
         except ValueError:
             return Problem(path=str(path), reason=f"bad author date {a_date!r}", record=f"commit:{sha}")
-        folders = sorted(
-            {slug(f.split("/", 1)[0]) for f in files_blob.splitlines() if "/" in f.strip() and f.strip()}
-        )
+        files = files_blob.splitlines()
+        folders = sorted({slug(f.split("/", 1)[0]) for f in files if "/" in f.strip() and f.strip()})
+        changed = sum(1 for f in files if f)
         scopes = [f"repo:{repo}"] + [f"path:{repo}/{folder}" for folder in folders]
 
         people: list[tuple[str, str, str]] = [(a_name, a_email, "author")]
@@ -289,7 +289,7 @@ class GitAdapter(Adapter):
                 email=p_email or None,
                 links=mailmap.links(p_email, p_name) if p_email else [],
             )
-            detail = {"sha": sha, "role": role, "files": len([f for f in files_blob.splitlines() if f])}
+            detail = {"sha": sha, "role": role, "files": changed}
             activities.extend(
                 ActivityIn(
                     person=person,
