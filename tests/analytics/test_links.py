@@ -225,6 +225,8 @@ def test_patterns_json_shows_every_link_with_its_rule(ws, tmp_path: Path) -> Non
     threads = [lk for lk in links if lk["item"].startswith("thread:")]
     assert len(threads) == 3 and all(lk["scope"] == "service:auth-gateway" for lk in threads)
     assert all(lk["why"] for lk in links)
+    text = CliRunner().invoke(app, ["--home", str(ws.home), "patterns"])
+    assert text.exit_code == 0 and "Linked to incidents" in text.output and "ticket-during" in text.output
 
 
 def test_a_team_channel_thread_naming_the_page_counts_on_the_paged_service(plain_ws, tmp_path: Path) -> None:
@@ -265,5 +267,3 @@ def test_a_team_channel_thread_naming_the_page_counts_on_the_paged_service(plain
     scopes = {sc.scope: sc for sc in compute_map(plain_ws).scopes}
     assert "channel:sre" not in scopes
     assert scopes["service:auth-gateway"].events == len(on_service) + 2
-    text = CliRunner().invoke(app, ["--home", str(ws.home), "patterns"])
-    assert text.exit_code == 0 and "Linked to incidents" in text.output and "ticket-during" in text.output
