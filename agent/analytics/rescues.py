@@ -24,12 +24,13 @@ One rescue per (incident, person); each links to its evidence (activity ids, chu
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.judgement import judge
@@ -300,7 +301,9 @@ def _routed_away(session: Session, since: datetime | None, until: datetime | Non
             person,
             Activity.action,
             Activity.ts,
-            Activity.detail,
+            type_coerce(  # only a routing act's detail is read (who routed it, how)
+                case((Activity.action.in_(ROUTING_ACTIONS), Activity.detail)), Activity.detail.type
+            ),
             Activity.chunk_id,
             Incident.scope,
             Incident.incident_class,
@@ -480,15 +483,30 @@ def _judged_rescues(session: Session, since: datetime | None, until: datetime | 
     incs = sorted({str(f.incident) for f in facts})
     people = sorted({f.person for f in facts})
     person = func.coalesce(Person.merged_into, Person.id)
-    incidents = {i.key: i for i in session.execute(select(Incident).where(Incident.key.in_(incs))).scalars()}
+    wanted = set(incs)
+    few = len(incs) <= MAX_IN_LIST  # else one scan, filtered here, beats a huge IN list
+    incidents = {
+        i.key: i
+        for i in session.execute(
+            select(Incident.key, Incident.scope, Incident.incident_class, Incident.chunk_id).where(
+                *([Incident.key.in_(incs)] if few else [])
+            )
+        )
+        if i.key in wanted
+    }
     first: dict[tuple[str, str], datetime] = {}
     acted: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)
     routed: set[str] = set()
     for inc, pid, action, ts, aid in session.execute(
         select(Activity.incident, person, Activity.action, Activity.ts, Activity.id)
         .join(Person, Person.id == Activity.person_id)
-        .where(Activity.incident.in_(incs))
+        .where(
+            Activity.incident.in_(incs) if few else Activity.incident.is_not(None),
+            Activity.action.in_(sorted({*ASSIGNING_ACTIONS, *ACTING_ACTIONS})),
+        )
     ):
+        if not few and inc not in wanted:
+            continue
         if action in ASSIGNING_ACTIONS:
             routed.add(str(inc))
             key = (str(inc), pid)
@@ -510,8 +528,11 @@ def _judged_rescues(session: Session, since: datetime | None, until: datetime | 
         if scope:
             scheduled[str(scope)].append((start, end))
 
+    shift_index = {pid: _ShiftIndex(rows) for pid, rows in shifts.items()}
+
     def on_call(pid: str, at: datetime, scope: str) -> bool:
-        return any(s <= at < e and (sc is None or sc == scope) for s, e, sc in shifts.get(pid, []))
+        index = shift_index.get(pid)
+        return index is not None and index.covers(at, scope)
 
     out: list[Rescue] = []
     for f in facts:
@@ -556,6 +577,31 @@ def _judged_rescues(session: Session, since: datetime | None, until: datetime | 
                     )
                 )
     return out
+
+
+MAX_IN_LIST = 900
+"""Keys bound in one ``IN (...)`` list; above it a query reads the whole column and filters in Python."""
+
+
+class _ShiftIndex:
+    """One person's shifts sorted by start: which cover a moment (only those that started by then are read)."""
+
+    def __init__(self, rows: list[tuple[datetime, datetime, str | None]]) -> None:
+        self.rows = sorted(rows, key=lambda r: r[0])
+        self.starts = [r[0] for r in self.rows]
+        self.longest = max((e - s for s, e, _ in self.rows), default=timedelta(0))
+
+    def covers(self, at: datetime, scope: str) -> bool:
+        """Whether a shift with ``start <= at < end`` for ``scope`` (or without a scope) exists."""
+        i = bisect_right(self.starts, at)
+        while i > 0:
+            i -= 1
+            s, e, sc = self.rows[i]
+            if s < at - self.longest:
+                return False
+            if s <= at < e and (sc is None or sc == scope):
+                return True
+        return False
 
 
 def _pulled_in_threads(
