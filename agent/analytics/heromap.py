@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agent.analytics.capability import doing_counts
 from agent.analytics.heroes import judge_scope, label, require_capability, why_line
 from agent.analytics.historical import is_historical, last_activity
 from agent.analytics.judgement import judge, judged_fixes, judged_weights
@@ -164,9 +163,6 @@ def _compute(
     hero_scopes: dict[str, list[HeroScope]] = defaultdict(list)
     why_by_scope: dict[str, str] = {}
     understaffed: list[UnderstaffedOut] = []
-    doing: Counter[tuple[str, str]] | None = (
-        None  # capability counts, read once when a scope first names a hero
-    )
     for scope, st in stats.items():
         shares = st.shares()
         if not shares:
@@ -175,10 +171,9 @@ def _compute(
         top, top_share = next(iter(shares.items()))
         eff = effective_responders(shares)
         judgement = judge_scope(st, rule, teams.get(scope), inc.count)
-        if judgement.hero is not None:
-            if doing is None:
-                doing = doing_counts(session, since, until)
-            acts = doing[(scope, judgement.hero)] + judged_acts[(scope, judgement.hero)]
+        if judgement.hero is not None:  # capability: acts beyond presence, summed by the aggregate
+            hero_stats = st.people.get(judgement.hero)
+            acts = (hero_stats.doing if hero_stats else 0) + judged_acts[(scope, judgement.hero)]
             judgement = require_capability(judgement, acts, rule)
         risk = risk_score(inc.count, st.events, inc.by_severity, top_share, st.off_hours_share)
         scopes_out.append(

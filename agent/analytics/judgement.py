@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, or_, select, type_coerce
+from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.linking import counted_scope
 from agent.analytics.metrics import window_filter
@@ -375,7 +375,12 @@ def _named_here(low: str, name: str) -> bool:
 
 
 def judge(session: Session, since: datetime | None = None, until: datetime | None = None) -> list[Fact]:
-    """Pull-ins and fixes in the window: judged from stored messages, plus those stored as such."""
+    """Pull-ins and fixes in the window: judged from stored messages, plus those stored as such.
+
+    A message is judged once per version of the rules: its verdict is stored (:mod:`agent.analytics.judged`)
+    and later calls read the positive verdicts back instead of judging every message again."""
+    from agent.analytics.judged import JudgedMessage, rules_fingerprint, store_verdicts
+
     memo = session.info.setdefault("understudy.judged", {})
     if (since, until) in memo:
         return memo[(since, until)]
@@ -386,41 +391,67 @@ def judge(session: Session, since: datetime | None = None, until: datetime | Non
         for v, p in session.execute(select(Alias.value, Alias.person_id).where(Alias.kind == "key"))
     }
     facts: list[Fact] = []
-    rows = session.execute(
-        select(
-            Activity.id,
-            person,
-            Activity.action,
-            counted_scope(Incident),  # a thread naming a page counts on the page's scope
-            Activity.incident,
-            Incident.incident_class,
-            Activity.ts,
-            Activity.chunk_id,
-            Activity.detail,
-        )
-        .join(Person, Person.id == Activity.person_id)
-        .outerjoin(Incident, Incident.key == Activity.incident)
-        .where(
-            Activity.action.in_((*EVIDENCE_ACTIONS, actions.MENTIONED, actions.FIX_SHARED)),
-            *window_filter(Activity.ts, since, until),
-        )
+    cols = (
+        Activity.id,
+        person,
+        Activity.action,
+        counted_scope(Incident),  # a thread naming a page counts on the page's scope
+        Activity.incident,
+        Incident.incident_class,
+        Activity.ts,
+        Activity.chunk_id,
     )
-    for aid, pid, action, scope, inc, cls, ts, chunk, detail in rows:
-        d = detail if isinstance(detail, dict) else {}  # stored rows without a detail still count
-        if action in (actions.MENTIONED, actions.FIX_SHARED):
-            by = keys.get(str(d.get("by_key") or ""))
-            facts.append(Fact(aid, pid, action, scope, inc, cls, ts, chunk, by, stored=True))
-            continue
-        text = d.get("text")
-        if not isinstance(text, str) or not text:
-            continue
-        fix, pulled = judge_message(text, d.get("mentions") or [], d.get("named") or [])
+
+    def add(
+        aid: int, pid: str, scope: str, inc: Any, cls: Any, ts: Any, chunk: Any, fix: bool, pulled: Any
+    ) -> None:
         if fix:
             facts.append(Fact(aid, pid, actions.FIX_SHARED, scope, inc, cls, ts, chunk))
-        for key in pulled:
+        for key in pulled or []:
             target = keys.get(key)
             if target and target != pid:
                 facts.append(Fact(aid, target, actions.MENTIONED, scope, inc, cls, ts, chunk, pid))
+
+    stored_actions = (actions.MENTIONED, actions.FIX_SHARED)
+    verdict = aliased(JudgedMessage)
+    unjudged = verdict.activity_id.is_(None)
+    needs_detail = or_(unjudged, Activity.action.in_(stored_actions))
+    stmt = (  # one scan: stored facts, messages judged before (positive ones), messages not judged yet
+        select(
+            *cols,
+            type_coerce(case((needs_detail, Activity.detail)), Activity.detail.type),
+            verdict.activity_id,
+            verdict.fix,
+            verdict.pulled,
+        )
+        .join(Person, Person.id == Activity.person_id)
+        .outerjoin(Incident, Incident.key == Activity.incident)
+        .outerjoin(verdict, and_(verdict.activity_id == Activity.id, verdict.rules == rules_fingerprint()))
+        .where(
+            Activity.action.in_((*EVIDENCE_ACTIONS, *stored_actions)),
+            or_(needs_detail, verdict.positive.is_(True)),
+            *window_filter(Activity.ts, since, until),
+        )
+    )
+    verdicts: list[tuple[int, bool, list[str]]] = []
+    for aid, pid, action, scope, inc, cls, ts, chunk, detail, known, fix, pulled in session.execute(stmt):
+        d = detail if isinstance(detail, dict) else {}  # stored rows without a detail still count
+        if action in stored_actions:
+            by = keys.get(str(d.get("by_key") or ""))
+            facts.append(Fact(aid, pid, action, scope, inc, cls, ts, chunk, by, stored=True))
+            continue
+        if known is not None:  # judged before, under these rules
+            add(aid, pid, scope, inc, cls, ts, chunk, bool(fix), pulled)
+            continue
+        text = d.get("text")
+        if not isinstance(text, str) or not text:
+            verdicts.append((aid, False, []))
+            continue
+        fix, pulled = judge_message(text, d.get("mentions") or [], d.get("named") or [])
+        verdicts.append((aid, fix, pulled))
+        add(aid, pid, scope, inc, cls, ts, chunk, fix, pulled)
+    if verdicts:
+        store_verdicts(session, verdicts)
     facts.sort(key=lambda f: (f.ts, f.activity_id, f.action, f.person))
     memo[(since, until)] = facts
     return facts

@@ -47,6 +47,8 @@ class PersonStats:
     sleep_pages: int = 0
     rescues: int = 0
     escalations_in: int = 0
+    doing: int = 0
+    """Activities that are not presence alone (``capability.PRESENCE_ACTIONS``): what capability counts."""
 
 
 @dataclass
@@ -157,7 +159,7 @@ def aggregate(
 
     ``period`` is '' unless ``by_month`` (then 'YYYY-MM', UTC). Only rows joined to a person count:
     bots and integrations have no people row. The database sums each (scope, person) once — events,
-    weight, pages and the off-hours and sleep counts — grouped by the stored person id, in the order
+    weight, pages, acts beyond presence and the off-hours and sleep counts — grouped by the stored person id, in the order
     of the (scope, person) index; merged people are added up here.
     """
     rule = rule or HeroRule()
@@ -175,6 +177,9 @@ def aggregate(
     epoch = epoch_seconds(Activity.ts)
     zone_col = func.coalesce(Person.timezone, org_zone)
     offset = offset_expr(epoch, zone_col, zones, org_zone, span[0], span[1], ts_col=Activity.ts)
+    from agent.analytics.capability import PRESENCE_ACTIONS  # capability reads metrics: imported here
+
+    doing = case((Activity.action.in_(PRESENCE_ACTIONS), 0), else_=1)
     is_page = Activity.action.in_(sorted(PAGE_ACTIONS))
     page = case((is_page, 1), else_=0)
     band = hour_band_expr(epoch, offset)
@@ -214,7 +219,7 @@ def aggregate(
             extra: Any = extra,
             wanted: set[str] | None = wanted,
         ) -> Any:
-            stmt = select(*keys, func.count(), func.sum(weight), func.sum(page), *bands)
+            stmt = select(*keys, func.count(), func.sum(weight), func.sum(page), func.sum(doing), *bands)
             stmt = stmt.select_from(Activity).join(Person, Person.id == Activity.person_id)
             if extra is not None:
                 stmt = stmt.join(Incident, Incident.key == Activity.incident).where(
@@ -234,12 +239,13 @@ def aggregate(
         for row in rows:
             scope = prefix + row[0]
             period = f"{int(row[2]):04d}-{int(row[3]):02d}" if by_month else ""
-            n, w, pages, off, sleep, sleep_pages = row[-6:]
+            n, w, pages, acts, off, sleep, sleep_pages = row[-7:]
             stats = out.setdefault((scope, period), ScopeStats(scope))
             p = stats.people.setdefault(canonical.get(row[1], row[1]), PersonStats())
             p.weight += float(w)
             p.events += int(n)
             p.pages += int(pages)
+            p.doing += int(acts)
             p.off_events += int(off)
             p.sleep_events += int(sleep)
             p.sleep_pages += int(sleep_pages)

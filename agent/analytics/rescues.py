@@ -30,12 +30,13 @@ One rescue per (incident, person); each links to its evidence (activity ids, chu
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.judgement import fix_commands, judge
@@ -395,7 +396,9 @@ def _routed_away(session: Session, since: datetime | None, until: datetime | Non
             person,
             Activity.action,
             Activity.ts,
-            Activity.detail,
+            type_coerce(  # only a routing act's detail is read (who routed it, how)
+                case((Activity.action.in_(ROUTING_ACTIONS), Activity.detail)), Activity.detail.type
+            ),
             Activity.chunk_id,
             Incident.scope,
             Incident.incident_class,
@@ -617,15 +620,30 @@ def _judged_rescues(
     incs = sorted({str(f.incident) for f in facts})
     people = sorted({f.person for f in facts})
     person = func.coalesce(Person.merged_into, Person.id)
-    incidents = {i.key: i for i in session.execute(select(Incident).where(Incident.key.in_(incs))).scalars()}
+    wanted = set(incs)
+    few = len(incs) <= MAX_IN_LIST  # else one scan, filtered here, beats a huge IN list
+    incidents = {
+        i.key: i
+        for i in session.execute(
+            select(Incident.key, Incident.scope, Incident.incident_class, Incident.chunk_id).where(
+                *([Incident.key.in_(incs)] if few else [])
+            )
+        )
+        if i.key in wanted
+    }
     first: dict[tuple[str, str], datetime] = {}
     acted: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)
     routed: set[str] = set()
     for inc, pid, action, ts, aid in session.execute(
         select(Activity.incident, person, Activity.action, Activity.ts, Activity.id)
         .join(Person, Person.id == Activity.person_id)
-        .where(Activity.incident.in_(incs))
+        .where(
+            Activity.incident.in_(incs) if few else Activity.incident.is_not(None),
+            Activity.action.in_(sorted({*ASSIGNING_ACTIONS, *ACTING_ACTIONS})),
+        )
     ):
+        if not few and inc not in wanted:
+            continue
         if action in ASSIGNING_ACTIONS:
             routed.add(str(inc))
             key = (str(inc), pid)
@@ -648,11 +666,11 @@ def _judged_rescues(
         if scope:
             scheduled[str(scope)].append((start, end))
 
+    shift_index = {pid: _ShiftIndex(rows) for pid, rows in shifts.items()}
+
     def on_call(pid: str, at: datetime, scope: str, primary: bool = False) -> bool:
-        return any(
-            s <= at < e and covers(cover, sc, scope) and (not primary or lv <= PRIMARY_LEVEL)
-            for s, e, sc, lv in shifts.get(pid, [])
-        )
+        index = shift_index.get(pid)
+        return index is not None and index.covers(at, scope, cover, primary)
 
     out: list[Rescue] = []
     for f in facts:
@@ -702,6 +720,31 @@ def _judged_rescues(
                     )
                 )
     return out
+
+
+MAX_IN_LIST = 900
+"""Keys bound in one ``IN (...)`` list; above it a query reads the whole column and filters in Python."""
+
+
+class _ShiftIndex:
+    """One person's shifts sorted by start: which cover a moment (only those that started by then are read)."""
+
+    def __init__(self, rows: list[tuple[datetime, datetime, str | None, int]]) -> None:
+        self.rows = sorted(rows, key=lambda r: r[0])
+        self.starts = [r[0] for r in self.rows]
+        self.longest = max((e - s for s, e, _, _ in self.rows), default=timedelta(0))
+
+    def covers(self, at: datetime, scope: str, cover: dict[str, set[str]], primary: bool = False) -> bool:
+        """Whether a shift with ``start <= at < end`` answering for ``scope`` (at the primary level if asked) exists."""
+        i = bisect_right(self.starts, at)
+        while i > 0:
+            i -= 1
+            s, e, sc, lv = self.rows[i]
+            if s < at - self.longest:
+                return False
+            if s <= at < e and covers(cover, sc, scope) and (not primary or lv <= PRIMARY_LEVEL):
+                return True
+        return False
 
 
 def _pulled_in_threads(

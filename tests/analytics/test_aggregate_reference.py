@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
+from agent.analytics.capability import PRESENCE_ACTIONS
 from agent.analytics.metrics import CLASS_PREFIX, aggregate
 from agent.analytics.rules import PAGE_ACTIONS, HeroRule
 from agent.analytics.timebands import (
@@ -43,13 +44,14 @@ def _reference(rows, zone_of, merged, org_zone, weights, incident_class):
         band = band_of(ts, zone_of[pid], org_zone)
         page = action in PAGE_ACTIONS
         for key in keys:
-            p = out[(key, "")].setdefault(merged.get(pid, pid), [0.0, 0, 0, 0, 0, 0])
+            p = out[(key, "")].setdefault(merged.get(pid, pid), [0.0, 0, 0, 0, 0, 0, 0])
             p[0] += weights.get(action, 1.0)
             p[1] += 1
             p[2] += page
             p[3] += band != BUSINESS and band != SLEEP
             p[4] += band == SLEEP
             p[5] += page and band == SLEEP
+            p[6] += action not in PRESENCE_ACTIONS  # capability: acts beyond presence
     return out
 
 
@@ -87,7 +89,7 @@ def test_aggregate_equals_row_by_row_reference_across_zones_and_dst(tmp_path) ->
     assert set(got) == set(want)
     for key, st in got.items():
         assert {
-            pid: [p.weight, p.events, p.pages, p.off_events, p.sleep_events, p.sleep_pages]
+            pid: [p.weight, p.events, p.pages, p.off_events, p.sleep_events, p.sleep_pages, p.doing]
             for pid, p in st.people.items()
         } == want[key], key
         assert list(st.people) == sorted(st.people)
