@@ -107,3 +107,35 @@ def test_the_scope_of_write_ups_naming_no_service_has_no_hero() -> None:
     st = _scope("service:unknown", {"alice": (90.0, 30), "bob": (10.0, 3)})
     assert judge_scope(st, RULE).hero is None
     assert judge_scope(_scope("service:known", {"alice": (90.0, 30), "bob": (10.0, 3)}), RULE).hero == "alice"
+
+
+UNDERSTAFFED_TIE = """
+from agent.analytics.heroes import judge_scope
+from agent.analytics.metrics import PersonStats, ScopeStats
+from agent.analytics.rules import HeroRule
+st = ScopeStats("service:store")
+for pid in ("zed", "amy"):
+    st.people[pid] = PersonStats(weight=50.0, events=50)
+print(judge_scope(st, HeroRule(), incidents=12).understaffed_why)
+"""
+
+
+def test_understaffed_reason_lists_equal_shares_in_one_order_in_every_process() -> None:
+    # two people at exactly half each: the reason reads the same whatever the process's hash seed
+    import os
+    import subprocess
+    import sys
+
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", UNDERSTAFFED_TIE],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(outs) == 1, outs
+    why = outs.pop()
+    assert why.index("amy 50%") < why.index("zed 50%"), why
