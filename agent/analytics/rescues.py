@@ -39,7 +39,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.judgement import fix_commands, judge
-from agent.analytics.linking import Link, thread_links
+from agent.analytics.linking import Link, postmortem_links, thread_links
 from agent.analytics.metrics import window_filter
 from agent.analytics.models import EscalationEdge, Rescue
 from agent.analytics.rules import ACTING_ACTIONS, ASSIGNING_ACTIONS, PULL_ACTIONS, RESOLVING_ACTIONS
@@ -341,7 +341,29 @@ def find_rescues(
         add(r)
     for r in _judged_rescues(session, since, until, cover):
         add(r)
-    return sorted(found.values(), key=lambda r: (r.ts, r.incident, r.person))
+    return sorted(_onto_write_ups_incidents(session, found, add), key=lambda r: (r.ts, r.incident, r.person))
+
+
+def _onto_write_ups_incidents(
+    session: Session, found: dict[tuple[str, str], Rescue], add: Any
+) -> list[Rescue]:
+    """Rescues with a postmortem's own incident moved onto the incident the write-up is linked to.
+
+    A write-up with no date of its own was timed by its file (the ingest day): whether its resolver was
+    on call or first assigned cannot be judged from those times, so its rescues are left to the linked
+    incident's own records (the page's log, judged at the real times)."""
+    links = postmortem_links(session) if any(k[0].startswith("postmortem:") for k in found) else {}
+    if not links:
+        return list(found.values())
+    moved = [found.pop(k) for k in [k for k in found if k[0] in links]]
+    for r in moved:
+        lk = links[r.incident]
+        if not lk.dated:
+            continue
+        r.incident, r.scope = lk.incident, lk.scope
+        r.links = [*r.links, lk.evidence()]
+        add(r)
+    return list(found.values())
 
 
 ROUTING_ACTIONS = (actions.ASSIGNED, actions.ESCALATED, actions.REASSIGNED, actions.TICKET_ASSIGNED)
