@@ -31,7 +31,7 @@ One rescue per (incident, person); each links to its evidence (activity ids, chu
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -633,15 +633,23 @@ def _judged_rescues(
     session: Session, since: datetime | None, until: datetime | None, cover: dict[str, set[str]]
 ) -> list[Rescue]:
     """The unassigned-resolver and pulled-in rules over judged facts on an incident (stored ones are SQL's)."""
-    facts = [f for f in judge(session, since, until) if not f.stored and f.incident]
+    judged = [f for f in judge(session, since, until) if not f.stored]
+    links = _thread_incidents(session, judged)
+    facts = [
+        f if f.incident else replace(f, incident=links[str(f.chunk_id)].incident)
+        for f in judged
+        if f.incident or (f.action == actions.MENTIONED and f.chunk_id in links)
+    ]
     if not facts:
         return []
+    via_link = {f.activity_id for f in judged if not f.incident and f.chunk_id in links}
     incs = sorted({str(f.incident) for f in facts})
     people = sorted({f.person for f in facts})
     person = func.coalesce(Person.merged_into, Person.id)
     incidents = {i.key: i for i in session.execute(select(Incident).where(Incident.key.in_(incs))).scalars()}
     first: dict[tuple[str, str], datetime] = {}
     acted: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)
+    ended: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)  # resolving acts
     routed: set[str] = set()
     for inc, pid, action, ts, aid in session.execute(
         select(Activity.incident, person, Activity.action, Activity.ts, Activity.id)
@@ -654,6 +662,8 @@ def _judged_rescues(
             first[key] = min(first.get(key, ts), ts)
         if action in ACTING_ACTIONS:
             acted[(str(inc), pid)].append((ts, aid))
+        if action in ROUTED_RESOLVING_ACTIONS:
+            ended[(str(inc), pid)].append((ts, aid))
     for f in facts:
         if f.action == actions.FIX_SHARED:
             acted[(str(f.incident), f.person)].append((f.ts, f.activity_id))
@@ -708,7 +718,9 @@ def _judged_rescues(
         elif f.action == actions.MENTIONED:
             if when is not None and when < f.ts:
                 continue
-            later = [a for a in acted.get((inc.key, f.person), []) if a[0] >= f.ts]
+            # a pull-in in a thread linked to the page: the pulled-in person must then end it there
+            done = ended if f.activity_id in via_link else acted
+            later = [a for a in done.get((inc.key, f.person), []) if a[0] >= f.ts]
             if later:
                 out.append(
                     Rescue(
@@ -721,9 +733,19 @@ def _judged_rescues(
                         pulled_by=f.by,
                         activity_ids=sorted({f.activity_id, max(later)[1]}),
                         chunk_ids=chunks,
+                        links=[links[str(f.chunk_id)].evidence()] if f.activity_id in via_link else [],
                     )
                 )
     return out
+
+
+def _thread_incidents(session: Session, facts: list[Any]) -> dict[str, Link]:
+    """Thread chunk -> its incident link, for the judged pull-ins said in a thread that names no
+    incident itself (a team channel's thread tied to the page by its alert or channel)."""
+    chunks = {
+        str(f.chunk_id) for f in facts if f.action == actions.MENTIONED and not f.incident and f.chunk_id
+    }
+    return thread_links(session, chunks) if chunks else {}
 
 
 def _pulled_in_threads(

@@ -117,3 +117,38 @@ def test_an_undated_write_up_adds_no_rescue_of_its_own(pm_ws) -> None:
         rescued = {r.incident for r in find_rescues(s)}
     assert "postmortem:pm-pesc000" not in rescued
     assert "pagerduty:PESC000" in rescued  # the page's own log still shows Kim's rescue
+
+
+def test_a_by_name_pull_in_in_a_linked_thread_then_a_pagerduty_resolve_is_a_rescue(
+    plain_ws, tmp_path: Path
+) -> None:
+    root = realshape.write(tmp_path / "export", escalations=0, reassigns=0, advice=0, timeouts=0, pulled=2)
+    ingest_paths(plain_ws, [root], facts_only=True)
+    with plain_ws.session() as s:
+        found = {r.incident: r for r in find_rescues(s)}
+    assert set(found) == {"pagerduty:PPRS000", "pagerduty:PPRS001"}
+    r = found["pagerduty:PPRS000"]
+    assert "pulled-in" in r.kind.split("+")
+    assert (r.person, r.pulled_by) == ("kim-tanaka", "ada-byron")
+    assert any("alert" in lk for lk in r.links)  # the thread -> page link is shown as evidence
+
+
+def test_the_level_two_on_call_pulled_in_by_name_who_resolves_in_pagerduty_is_a_rescue(
+    plain_ws, tmp_path: Path
+) -> None:
+    root = realshape.write(
+        tmp_path / "export",
+        escalations=0,
+        reassigns=0,
+        advice=0,
+        timeouts=0,
+        everyday=True,
+        pulled=1,
+        pulled_to="lou",
+    )
+    ingest_paths(plain_ws, [root], facts_only=True)
+    with plain_ws.session() as s:
+        found = {r.incident: r for r in find_rescues(s)}
+    r = found["pagerduty:PPRS000"]
+    assert (r.person, r.pulled_by) == ("lou-reyes", "ada-byron")
+    assert "pagerduty:PLV2000" not in found  # level 2 picking up a page nobody pulled her into
