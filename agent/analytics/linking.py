@@ -18,9 +18,13 @@ Rules for a Jira or GitHub ticket and a deploy-log event (:func:`record_links`),
 - ``deploy-before-page``: a deploy (rollback, hotfix, …) of the paged service within ``DEPLOY_LEAD``
   before the page; ``deploy-during``: one while the page is open (the remedy).
 
-A thread that no rule links stays with its channel's scope. Postmortems are linked at ingest (their
-front matter names the incident). A linked ticket or deploy keeps its own scope: the link is evidence
-shown beside the incident (``patterns --json`` ``links``).
+Rules for a postmortem (:func:`postmortem_links`), for the write-up whose own incident key is
+``postmortem:<id or file stem>`` (one whose front matter names a PagerDuty or Opsgenie id is keyed by
+that id at ingest): ``explicit-id`` (its front matter or text names a stored incident or ticket), then
+``file-name-id`` (its file name carries a page's id, ``pm-q1abc2d.md``).
+
+A thread that no rule links stays with its channel's scope. A linked ticket or deploy keeps its own
+scope: the link is evidence shown beside the incident (``patterns --json`` ``links``).
 """
 
 from __future__ import annotations
