@@ -18,9 +18,13 @@ Rules for a Jira or GitHub ticket and a deploy-log event (:func:`record_links`),
 - ``deploy-before-page``: a deploy (rollback, hotfix, …) of the paged service within ``DEPLOY_LEAD``
   before the page; ``deploy-during``: one while the page is open (the remedy).
 
-A thread that no rule links stays with its channel's scope. Postmortems are linked at ingest (their
-front matter names the incident). A linked ticket or deploy keeps its own scope: the link is evidence
-shown beside the incident (``patterns --json`` ``links``).
+Rules for a postmortem (:func:`postmortem_links`), for the write-up whose own incident key is
+``postmortem:<id or file stem>`` (one whose front matter names a PagerDuty or Opsgenie id is keyed by
+that id at ingest): ``explicit-id`` (its front matter or text names a stored incident or ticket), then
+``file-name-id`` (its file name carries a page's id, ``pm-q1abc2d.md``).
+
+A thread that no rule links stays with its channel's scope. A linked ticket or deploy keeps its own
+scope: the link is evidence shown beside the incident (``patterns --json`` ``links``).
 """
 
 from __future__ import annotations
@@ -331,3 +335,76 @@ def record_links(
             key, scope, rule, why = link
             out.append(RecordLink(item, it["source"], key, scope, rule, why, ts, sorted(it["ids"])))
     return sorted(out, key=lambda lk: (lk.ts, lk.item))
+
+
+POSTMORTEM_SOURCE = "markdown"
+"""The source of postmortems (their incident is the write-up's own, ``postmortem:<id or file stem>``)."""
+
+
+@dataclass
+class WriteUpLink:
+    """A postmortem's own incident tied to the incident it is the write-up of, and the rule that tied it."""
+
+    postmortem: str
+    incident: str
+    scope: str
+    rule: str
+    why: str
+    dated: bool
+    shift: timedelta
+
+    def evidence(self) -> str:
+        """One line for an incident's evidence."""
+        return f"{self.postmortem} -> {self.incident} ({self.rule}: {self.why})"
+
+
+def postmortem_links(session: Session) -> dict[str, WriteUpLink]:
+    """Postmortem incident key -> the stored incident it is the write-up of.
+
+    Rules, strongest first: ``explicit-id``: its front matter or text names a stored incident or ticket
+    (a PagerDuty id or URL, a Jira key, a GitHub issue URL); ``file-name-id``: its file name carries a
+    stored incident's id (``pm-q1abc2d.md``; ids compared case-insensitively, as file names lower-case
+    them). A write-up with no date of its own (``dated`` false) was timed by its file; ``shift`` is what
+    moves its first timeline entry onto the linked incident's start."""
+    rows = session.execute(
+        select(
+            Activity.incident,
+            Activity.detail["refs"],
+            Activity.detail["name_ids"],
+            Activity.detail["dated"].as_boolean(),
+        )
+        .where(Activity.source == POSTMORTEM_SOURCE, Activity.incident.is_not(None))
+        .distinct()
+    ).all()
+    if not rows:
+        return {}
+    stored = {
+        str(key): (str(scope), str(source), created)
+        for key, scope, source, created in session.execute(
+            select(Incident.key, Incident.scope, Incident.source, Incident.created_at)
+        )
+    }
+    by_id: dict[str, str] = {}
+    for key, (_, source, _) in stored.items():
+        if source in PAGE_SOURCES:
+            by_id.setdefault(key.split(":", 1)[-1].upper(), key)
+    out: dict[str, WriteUpLink] = {}
+    for own, refs, name_ids, dated in rows:
+        own = str(own)
+        if own in out or own not in stored or stored[own][1] != POSTMORTEM_SOURCE:
+            continue
+        named = [str(r) for r in (refs or []) if str(r) in stored and str(r) != own]
+        rule, target, why = "", None, ""
+        if named:
+            rule, target, why = "explicit-id", named[0], f"the write-up names {named[0]}"
+        else:
+            hit = next((by_id[str(t).upper()] for t in (name_ids or []) if str(t).upper() in by_id), None)
+            if hit is not None:
+                rule, target, why = "file-name-id", hit, f"its file name carries {hit.split(':', 1)[-1]}"
+        if target is None:
+            continue
+        scope, _, created = stored[target]
+        undated = dated is False
+        shift = created - stored[own][2] if undated else timedelta(0)
+        out[own] = WriteUpLink(own, target, scope, rule, why, not undated, shift)
+    return out

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,7 @@ from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.judgement import fix_commands, judge
-from agent.analytics.linking import Link, thread_links
+from agent.analytics.linking import Link, postmortem_links, thread_links
 from agent.analytics.metrics import window_filter
 from agent.analytics.models import EscalationEdge, Rescue
 from agent.analytics.rules import ACTING_ACTIONS, ASSIGNING_ACTIONS, PULL_ACTIONS, RESOLVING_ACTIONS
@@ -342,7 +342,29 @@ def find_rescues(
         add(r)
     for r in _judged_rescues(session, since, until, cover):
         add(r)
-    return sorted(found.values(), key=lambda r: (r.ts, r.incident, r.person))
+    return sorted(_onto_write_ups_incidents(session, found, add), key=lambda r: (r.ts, r.incident, r.person))
+
+
+def _onto_write_ups_incidents(
+    session: Session, found: dict[tuple[str, str], Rescue], add: Any
+) -> list[Rescue]:
+    """Rescues with a postmortem's own incident moved onto the incident the write-up is linked to.
+
+    A write-up with no date of its own was timed by its file (the ingest day): whether its resolver was
+    on call or first assigned cannot be judged from those times, so its rescues are left to the linked
+    incident's own records (the page's log, judged at the real times)."""
+    links = postmortem_links(session) if any(k[0].startswith("postmortem:") for k in found) else {}
+    if not links:
+        return list(found.values())
+    moved = [found.pop(k) for k in [k for k in found if k[0] in links]]
+    for r in moved:
+        lk = links[r.incident]
+        if not lk.dated:
+            continue
+        r.incident, r.scope = lk.incident, lk.scope
+        r.links = [*r.links, lk.evidence()]
+        add(r)
+    return list(found.values())
 
 
 ROUTING_ACTIONS = (actions.ASSIGNED, actions.ESCALATED, actions.REASSIGNED, actions.TICKET_ASSIGNED)
@@ -614,9 +636,16 @@ def _judged_rescues(
     session: Session, since: datetime | None, until: datetime | None, cover: dict[str, set[str]]
 ) -> list[Rescue]:
     """The unassigned-resolver and pulled-in rules over judged facts on an incident (stored ones are SQL's)."""
-    facts = [f for f in judge(session, since, until) if not f.stored and f.incident]
+    judged = [f for f in judge(session, since, until) if not f.stored]
+    links = _thread_incidents(session, judged)
+    facts = [
+        f if f.incident else replace(f, incident=links[str(f.chunk_id)].incident)
+        for f in judged
+        if f.incident or (f.action == actions.MENTIONED and f.chunk_id in links)
+    ]
     if not facts:
         return []
+    via_link = {f.activity_id for f in judged if not f.incident and f.chunk_id in links}
     incs = sorted({str(f.incident) for f in facts})
     people = sorted({f.person for f in facts})
     person = func.coalesce(Person.merged_into, Person.id)
@@ -633,6 +662,7 @@ def _judged_rescues(
     }
     first: dict[tuple[str, str], datetime] = {}
     acted: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)
+    ended: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)  # resolving acts
     routed: set[str] = set()
     for inc, pid, action, ts, aid in session.execute(
         select(Activity.incident, person, Activity.action, Activity.ts, Activity.id)
@@ -650,6 +680,8 @@ def _judged_rescues(
             first[key] = min(first.get(key, ts), ts)
         if action in ACTING_ACTIONS:
             acted[(str(inc), pid)].append((ts, aid))
+        if action in ROUTED_RESOLVING_ACTIONS:
+            ended[(str(inc), pid)].append((ts, aid))
     for f in facts:
         if f.action == actions.FIX_SHARED:
             acted[(str(f.incident), f.person)].append((f.ts, f.activity_id))
@@ -704,7 +736,9 @@ def _judged_rescues(
         elif f.action == actions.MENTIONED:
             if when is not None and when < f.ts:
                 continue
-            later = [a for a in acted.get((inc.key, f.person), []) if a[0] >= f.ts]
+            # a pull-in in a thread linked to the page: the pulled-in person must then end it there
+            done = ended if f.activity_id in via_link else acted
+            later = [a for a in done.get((inc.key, f.person), []) if a[0] >= f.ts]
             if later:
                 out.append(
                     Rescue(
@@ -717,6 +751,7 @@ def _judged_rescues(
                         pulled_by=f.by,
                         activity_ids=sorted({f.activity_id, max(later)[1]}),
                         chunk_ids=chunks,
+                        links=[links[str(f.chunk_id)].evidence()] if f.activity_id in via_link else [],
                     )
                 )
     return out
@@ -745,6 +780,15 @@ class _ShiftIndex:
             if s <= at < e and covers(cover, sc, scope) and (not primary or lv <= PRIMARY_LEVEL):
                 return True
         return False
+
+
+def _thread_incidents(session: Session, facts: list[Any]) -> dict[str, Link]:
+    """Thread chunk -> its incident link, for the judged pull-ins said in a thread that names no
+    incident itself (a team channel's thread tied to the page by its alert or channel)."""
+    chunks = {
+        str(f.chunk_id) for f in facts if f.action == actions.MENTIONED and not f.incident and f.chunk_id
+    }
+    return thread_links(session, chunks) if chunks else {}
 
 
 def _pulled_in_threads(

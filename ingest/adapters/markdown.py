@@ -31,7 +31,14 @@ from ingest.actions import (
     RESPONDER,
     normalise_severity,
 )
-from ingest.adapters._common import excerpt, incident_refs, is_bot_name, parse_ts, service_scope
+from ingest.adapters._common import (
+    excerpt,
+    incident_refs,
+    is_bot_name,
+    link_refs,
+    parse_ts,
+    service_scope,
+)
 from ingest.adapters.accounts import is_service_account
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
 from ingest.records import ActivityIn, ChunkIn, DocumentIn, IncidentIn, PersonRef, Problem, Record, slug
@@ -294,6 +301,9 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _META = re.compile(r"^\s*(?:[-*+]\s+)?(?P<key>[A-Za-z][\w ()/'-]{0,40}?)\s*:\s*(?P<value>\S.*)$")
 _DATE_IN_TEXT = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_NAME_ID = re.compile(r"^(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{5,20}$", re.I)
+"""A file-name token that may be an incident id ('pm-q1abc2d.md'): letters and digits mixed, 5-20 long;
+linking keeps only the tokens that name a stored incident."""
 _TIME_LINE = re.compile(
     r"""^\s*(?:[-*+]|\d+\.)?\s*\|?\s*[\[(]?\s*
     (?:(?:(?P<date>\d{4}-\d{2}-\d{2})|(?P<md>\d{1,2}[-/]\d{1,2}(?=[\sT,]))|(?P<mon>(?:MONTHS)\.?\s+\d{1,2}(?:st|nd|rd|th)?),?)[\sT,]*)?
@@ -1053,6 +1063,22 @@ def _service_from_title(title: str) -> str | None:
     return _service_word(head)
 
 
+def _link_evidence(path: Path, parsed: Parsed, own: str, dated: bool) -> dict[str, Any]:
+    """What a postmortem says about the incident it is about, for linking (agent.analytics.linking):
+    ``refs`` (incident and ticket keys its front matter and text name), ``name_ids`` (id-like tokens of
+    its file name) and ``dated`` (False when no date in it gave its time: the times are the file's)."""
+    front_text = " ".join(str(v) for v in parsed.front.values() if v is not None)
+    body = "\n".join([parsed.title or "", *(s.body for s in parsed.sections)])
+    refs = [r for r in link_refs(f"{front_text}\n{body}") if r != own]
+    out: dict[str, Any] = {"dated": dated}
+    if refs:
+        out["refs"] = refs
+    ids = [t for t in re.split(r"[-_.\s]+", path.stem) if _NAME_ID.match(t)]
+    if ids:
+        out["name_ids"] = ids
+    return out
+
+
 def _service_from_file(path: Path) -> str | None:
     """The service a file name names ('2026-01-08-auth-gateway.md' -> 'auth-gateway'), or None."""
     stem = path.stem.replace("_", " ")
@@ -1083,6 +1109,7 @@ class _Doc:
     people: People = field(default_factory=People)
     activities: list[ActivityIn] = field(default_factory=list)
     line_times: list[datetime] = field(default_factory=list)  # every timestamped timeline line
+    evidence: dict[str, Any] = field(default_factory=dict)  # ids and dates a postmortem names, for linking
 
 
 @register
@@ -1187,6 +1214,7 @@ class MarkdownAdapter(Adapter):
         incident_key: str | None = None
         if doc_kind == POSTMORTEM:
             incident_key = self._incident_key(path, front, meta, parsed)
+            doc.evidence = _link_evidence(path, parsed, incident_key, dated=ts_source == "document")
             created, resolved = self._postmortem_people(doc, incident_key, started, date_only, locators)
             status = front.get("status") or next((meta[k][0] for k in ("status",) if k in meta), None)
             severity = normalise_severity(
@@ -1376,7 +1404,12 @@ class MarkdownAdapter(Adapter):
                     action=action,
                     ts=ts,
                     incident=incident,
-                    detail={"doc": doc.key, "service_from": doc.service_from, **(detail or {})},
+                    detail={
+                        "doc": doc.key,
+                        "service_from": doc.service_from,
+                        **doc.evidence,
+                        **(detail or {}),
+                    },
                     chunk_locator=locator,
                 )
             )

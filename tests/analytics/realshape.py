@@ -97,8 +97,13 @@ def write(
     advice: int = 3,
     timeouts: int = 3,
     everyday: bool = False,
+    pulled: int = 0,
+    pulled_to: str = "kim",
 ) -> Path:
     """Write the export under ``root``; returns it. Incidents are six hours apart, oldest first.
+
+    ``pulled`` adds pages where the on-call pings ``pulled_to`` (Kim) by name in the thread, who then
+    takes the page and resolves it in PagerDuty without posting a fix in the thread (PPRS…).
 
     ``everyday`` adds what most incidents look like, and a team-named on-call schedule ("identity
     primary": Ada on level 1, Lou on level 2 all week): Ben, paged off the rotation, fixes his own
@@ -184,6 +189,41 @@ def write(
                     kim,
                 ),
                 msg(900, "that worked, resolving", me),
+            ]
+        )
+
+    for i in range(pulled):  # pinged by name in the thread, then takes the page and resolves it in PagerDuty
+        at, oncall = next_t(), ("ada", "ben")[i % 2]
+        iid = f"PPRS{i:03d}"
+        _page(pd, iid, at, oncall)
+        pd.entry(iid, "resolve", at + timedelta(minutes=35), _uref(pulled_to))
+        pd.incident(iid, n, at, pulled_to, pulled_to, at + timedelta(minutes=35))
+        base = (at + timedelta(seconds=20)).timestamp()
+        threads.append(
+            [
+                {
+                    "type": "message",
+                    "subtype": "bot_message",
+                    "bot_id": "BALERT1",
+                    "username": "Alertmanager",
+                    "text": "[FIRING:1] auth-gateway: TLS handshake errors above 5%",
+                    "ts": f"{base:.6f}",
+                    "thread_ts": f"{base:.6f}",
+                },
+                {
+                    "type": "message",
+                    "user": USERS[oncall][3],
+                    "text": f"<@{USERS[pulled_to][3]}> can you take a look? handshakes are failing again",
+                    "ts": f"{base + 300:.6f}",
+                    "thread_ts": f"{base:.6f}",
+                },
+                {
+                    "type": "message",
+                    "user": USERS[pulled_to][3],
+                    "text": "on it",
+                    "ts": f"{base + 420:.6f}",
+                    "thread_ts": f"{base:.6f}",
+                },
             ]
         )
 
