@@ -21,6 +21,7 @@ import os
 import subprocess
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from ingest.actions import weight_of
 from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all, remembered_shapes
+from ingest.childread import ReaderFailed, read_in_child, use_child
 from ingest.db import (
     Activity,
     Chunk,
@@ -423,26 +425,35 @@ class Ingestor:
         task = bar.add_task(f"{kind}", total=None) if bar is not None else None
         bad_files: dict[str, str] = {}
         batch: list[Record] = []
+        digests: list[str | None] = []
+        paths = [u.path for u in units]
+        if use_child(sum(size for _, size in states.values()), self.ws.settings.read_child_min_bytes):
+            items = read_in_child(adapter, paths, ctx)
+        else:
+            items = ((item, None) for item in adapter.read(paths, ctx))
         try:
-            for item in adapter.read([u.path for u in units], ctx):
-                if isinstance(item, Problem):
-                    self._quarantine(item)
-                    if item.record is None:
-                        bad_files[item.path] = item.reason
-                    continue
-                batch.append(item)
-                if len(batch) >= RECORD_BATCH:
-                    self._store_batch(batch)
-                    if task is not None:
-                        bar.advance(task, len(batch))
-                    batch = []
+            with closing(items):
+                for item, digest in items:
+                    if isinstance(item, Problem):
+                        self._quarantine(item)
+                        if item.record is None:
+                            bad_files[item.path] = item.reason
+                        continue
+                    batch.append(item)
+                    digests.append(digest)
+                    if len(batch) >= RECORD_BATCH:
+                        self._store_batch(batch, digests)
+                        if task is not None:
+                            bar.advance(task, len(batch))
+                        batch, digests = [], []
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not lose the rest of the run
-            reason = f"{kind} reader failed: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            name = exc.name if isinstance(exc, ReaderFailed) else exc.__class__.__name__
+            reason = f"{kind} reader failed: {name}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
             for u in units:
                 bad_files.setdefault(str(u.path), reason)
             self._quarantine(Problem(path=", ".join(str(u.path) for u in units)[:900], reason=reason))
         if batch:
-            self._store_batch(batch)
+            self._store_batch(batch, digests)
             if task is not None:
                 bar.advance(task, len(batch))
         if task is not None:
@@ -465,16 +476,16 @@ class Ingestor:
             fh.write(f"{utcnow().isoformat()} {problem.line()}\n")
 
     # --------------------------------------------------------------- store
-    def _store_batch(self, records: list[Record]) -> None:
+    def _store_batch(self, records: list[Record], digests: list[str | None] | None = None) -> None:
         """Store a batch of records in one transaction, with bulk statements; unchanged records are skipped."""
         try:
             with self.ws.session() as s:
-                self._store_batch_in(s, records)
+                self._store_batch_in(s, records, digests)
         except BaseException:
             self.resolver.load()  # the batch rolled back: forget what it added
             raise
 
-    def _store_batch_in(self, s: Session, records: list[Record]) -> None:
+    def _store_batch_in(self, s: Session, records: list[Record], digests: list[str | None] | None = None) -> None:
         rec_t = RecordRow.__table__
         keys_by_kind: dict[str, list[str]] = {}
         for r in records:
@@ -490,12 +501,12 @@ class Ingestor:
                     existing[(kind, key)] = (rid, rhash, bool(complete))
         todo: list[tuple[Record, str, int | None]] = []
         seen: set[tuple[str, str]] = set()
-        for rec in records:
+        for i, rec in enumerate(records):
             ident = (rec.kind, rec.key)
             if ident in seen:
                 continue  # the same record twice in one batch: first wins
             seen.add(ident)
-            digest = rec.content_hash()
+            digest = (digests[i] if digests else None) or rec.content_hash()
             old = existing.get(ident)
             if old is not None and old[1] == digest and old[2]:
                 continue
