@@ -14,7 +14,7 @@ import os
 import pickle
 import queue
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,13 @@ POLL_SECONDS = 1.0
 """How often a blocked side checks that the other is still alive."""
 
 
+Prepare = Callable[[Record], Any]
+"""Work done on each record in the child after its content hash is taken (the pipeline redacts there)."""
+
+Item = tuple[Record | Problem, str | None, Any]
+"""What the child sends per item: the record (or problem), its content hash, what ``prepare`` returned."""
+
+
 class ReaderFailed(Exception):
     """An adapter's exception raised in the child, by its class name and message."""
 
@@ -55,16 +62,24 @@ def use_child(total_bytes: int, min_bytes: int | None) -> bool:
 
 
 def _child(
-    adapter: Adapter, paths: list[Path], ctx: ReadContext, shapes: dict[Any, Any], out: Any, parent: int
+    adapter: Adapter,
+    paths: list[Path],
+    ctx: ReadContext,
+    prepare: Prepare,
+    shapes: dict[Any, Any],
+    out: Any,
+    parent: int,
 ) -> None:
     """The child's body: read the group and send its items, then ``done`` or ``error``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with base.remembered_shapes():
         base.remember_shapes(shapes)
-        _send_items(adapter, paths, ctx, out, parent)
+        _send_items(adapter, paths, ctx, prepare, out, parent)
 
 
-def _send_items(adapter: Adapter, paths: list[Path], ctx: ReadContext, out: Any, parent: int) -> None:
+def _send_items(
+    adapter: Adapter, paths: list[Path], ctx: ReadContext, prepare: Prepare, out: Any, parent: int
+) -> None:
     """Read the group and send its items in batches, then ``done`` or ``error``."""
 
     def send(msg: tuple[Any, ...]) -> None:
@@ -78,10 +93,14 @@ def _send_items(adapter: Adapter, paths: list[Path], ctx: ReadContext, out: Any,
                 if os.getppid() != parent:
                     os._exit(0)
 
-    batch: list[tuple[Record | Problem, str | None]] = []
+    batch: list[Item] = []
     try:
         for item in adapter.read(paths, ctx):
-            batch.append((item, item.content_hash() if isinstance(item, Record) else None))
+            if isinstance(item, Record):
+                digest = item.content_hash()
+                batch.append((item, digest, prepare(item)))
+            else:
+                batch.append((item, None, None))
             if len(batch) >= ITEMS_PER_MESSAGE:
                 send(("items", batch))
                 batch = []
@@ -95,14 +114,15 @@ def _send_items(adapter: Adapter, paths: list[Path], ctx: ReadContext, out: Any,
     send(("done",))
 
 
-def read_in_child(
-    adapter: Adapter, paths: list[Path], ctx: ReadContext
-) -> Iterator[tuple[Record | Problem, str | None]]:
-    """The group's items with each record's content hash, parsed by ``adapter`` in a ``spawn`` child; close it to stop the child."""
+def read_in_child(adapter: Adapter, paths: list[Path], ctx: ReadContext, prepare: Prepare) -> Iterator[Item]:
+    """The group's items, parsed by ``adapter`` in a ``spawn`` child, each record with its content hash and
+    what ``prepare`` (a module-level function, run after hashing) returned for it; close it to stop the child."""
     mp = multiprocessing.get_context("spawn")
     inbox = mp.Queue(maxsize=QUEUE_DEPTH)
     proc = mp.Process(
-        target=_child, args=(adapter, paths, ctx, base.shapes_of(paths), inbox, os.getpid()), daemon=True
+        target=_child,
+        args=(adapter, paths, ctx, prepare, base.shapes_of(paths), inbox, os.getpid()),
+        daemon=True,
     )
     proc.start()
     try:

@@ -14,7 +14,7 @@ from ingest.adapters.deploys import DeploysAdapter
 from ingest.adapters.slack import SlackAdapter
 from ingest.childread import read_in_child
 from ingest.db import Activity, Chunk, Incident, Person, Quarantine, RecordRow, Shift, SourceFile
-from ingest.pipeline import Ingestor
+from ingest.pipeline import Ingestor, pre_redact
 from ingest.records import Problem, Record
 from ingest.workspace import Workspace
 from tests.ingest.minorg import write_org
@@ -73,8 +73,10 @@ def test_child_and_in_process_store_the_same_rows(tmp_path):
     assert log.read_text() == str(os.getpid())
     ws_child, child = run(tmp_path, "child", org, 0, deploys=PidDeploys(log))
     assert log.read_text() != str(os.getpid()), "the child path must read in another process"
-    assert child == in_process and in_process["records"] > 0
+    assert child == in_process and in_process["records"] > 0 and in_process["redacted"] >= 1
     assert rows(ws_child) == rows(ws_in)
+    with ws_child.session() as s:
+        assert "xoxb-1234567890" not in " ".join(t for (t,) in s.execute(select(Chunk.text)))
     _, again = run(tmp_path, "child", org, 0)
     assert (again["records"], again["activities"], again["chunks"]) == (0, 0, 0)
 
@@ -97,8 +99,8 @@ def test_adapter_failure_in_the_child_quarantines_the_group_and_the_run_goes_on(
 
 def test_closing_the_reader_stops_the_child(tmp_path):
     org = write_org(tmp_path / "org")
-    items = read_in_child(SlackAdapter(), [org / "slack"], ReadContext())
-    item, digest = next(items)
+    items = read_in_child(SlackAdapter(), [org / "slack"], ReadContext(), pre_redact)
+    item, digest, _ = next(items)
     assert isinstance(item, Record) and digest == item.content_hash()
     items.close()
     assert multiprocessing.active_children() == []
