@@ -23,10 +23,12 @@ from ingest.adapters.base import Adapter, ReadContext
 from ingest.records import Problem, Record
 
 CHILD_READ_MIN_BYTES = 8 << 20
-"""Group size from which the group is parsed in a child: starting a ``spawn`` child and importing the
-adapters costs about 0.5 s of CPU on these 2 cores, which the in-process readers spend on about 2 MB of
-sample-organisation exports (pagerduty and slack parse at roughly 4-6 MB/s); from 8 MB the overlap wins
-several times what the start costs. Measured on the scale-7 and scale-35 sample organisations."""
+"""Group size from which the group is parsed in a child. A ``spawn`` child sends its first items about
+0.7 s after it starts (0.3 s of it importing the adapters), and the parent pays about 0.3-0.5 s of
+unpickling per second of parsing it no longer does; in-process the readers parse (and hash) about 4 MB/s of
+markdown, 9 MB/s of Slack and 25 MB/s of PagerDuty exports. From 8 MB the slower kinds parse for 1-2 s or
+more, so the overlap outweighs the wait. Measured on the scale-7 and scale-35 sample organisations (the
+generator's exports, not a scored set), with the machine under load."""
 
 ITEMS_PER_MESSAGE = 256
 """Items (records and problems) per queue message: few enough pickles to amortise each put, small
