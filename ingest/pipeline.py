@@ -3,7 +3,8 @@
 Two phases, ordered so that a run killed at any point is repaired by the next:
 
 1. **Facts.** A file group whose files are all unchanged (same hash, status ``done``) is skipped
-   without parsing. Records are stored in bulk, one transaction per batch; a record whose content
+   without parsing. A large group is parsed (hashed and redacted) in a child process while this one
+   stores (:mod:`ingest.childread`). Records are stored in bulk, one transaction per batch; a record whose content
    hash is unchanged is skipped; a changed record replaces its old rows. Identity resolution is
    held in memory for the run (:class:`ingest.identity.RunResolver`). Chunks are stored with
    ``embedded = False``. Source files are marked ``done`` once their facts are committed, so
@@ -574,6 +575,7 @@ class Ingestor:
                 return _redact_value(value, counter)
             counter[0] += counts[index]  # redacted by the child reader
             return value
+
         new_rows: list[dict[str, Any]] = []
         updated_rows: list[dict[str, Any]] = []
         for rec, digest, rid in todo:
