@@ -3,7 +3,8 @@
 Two phases, ordered so that a run killed at any point is repaired by the next:
 
 1. **Facts.** A file group whose files are all unchanged (same hash, status ``done``) is skipped
-   without parsing. Records are stored in bulk, one transaction per batch; a record whose content
+   without parsing. A large group is parsed (hashed and redacted) in a child process while this one
+   stores (:mod:`ingest.childread`). Records are stored in bulk, one transaction per batch; a record whose content
    hash is unchanged is skipped; a changed record replaces its old rows. Identity resolution is
    held in memory for the run (:class:`ingest.identity.RunResolver`). Chunks are stored with
    ``embedded = False``. Source files are marked ``done`` once their facts are committed, so
@@ -21,6 +22,7 @@ import os
 import subprocess
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from ingest.actions import weight_of
 from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all, remembered_shapes
+from ingest.childread import ReaderFailed, read_in_child, use_child
 from ingest.db import (
     Activity,
     Chunk,
@@ -275,6 +278,24 @@ def _redact_value(value: Any, counter: list[int]) -> Any:
     return value
 
 
+def pre_redact(rec: Record) -> tuple[int, ...]:
+    """Redact a record's stored texts in place (after its hash is taken): secrets replaced in its title, then
+    each chunk (text and title), each activity's detail and each incident's title, in that order."""
+    counts = []
+    for owner, fields in (
+        ([rec], ("title",)),
+        (rec.chunks, ("text", "title")),
+        (rec.activities, ("detail",)),
+        (rec.incidents, ("title",)),
+    ):
+        for part in owner:
+            counter = [0]
+            for name in fields:
+                setattr(part, name, _redact_value(getattr(part, name), counter))
+            counts.append(counter[0])
+    return tuple(counts)
+
+
 class Ingestor:
     """One ingest run over a workspace."""
 
@@ -423,26 +444,37 @@ class Ingestor:
         task = bar.add_task(f"{kind}", total=None) if bar is not None else None
         bad_files: dict[str, str] = {}
         batch: list[Record] = []
+        digests: list[str | None] = []
+        redacted: list[tuple[int, ...] | None] = []
+        paths = [u.path for u in units]
+        if use_child(sum(size for _, size in states.values()), self.ws.settings.read_child_min_bytes):
+            items = read_in_child(adapter, paths, ctx, pre_redact)
+        else:
+            items = ((item, None, None) for item in adapter.read(paths, ctx))
         try:
-            for item in adapter.read([u.path for u in units], ctx):
-                if isinstance(item, Problem):
-                    self._quarantine(item)
-                    if item.record is None:
-                        bad_files[item.path] = item.reason
-                    continue
-                batch.append(item)
-                if len(batch) >= RECORD_BATCH:
-                    self._store_batch(batch)
-                    if task is not None:
-                        bar.advance(task, len(batch))
-                    batch = []
+            with closing(items):
+                for item, digest, counts in items:
+                    if isinstance(item, Problem):
+                        self._quarantine(item)
+                        if item.record is None:
+                            bad_files[item.path] = item.reason
+                        continue
+                    batch.append(item)
+                    digests.append(digest)
+                    redacted.append(counts)
+                    if len(batch) >= RECORD_BATCH:
+                        self._store_batch(batch, digests, redacted)
+                        if task is not None:
+                            bar.advance(task, len(batch))
+                        batch, digests, redacted = [], [], []
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not lose the rest of the run
-            reason = f"{kind} reader failed: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            name = exc.name if isinstance(exc, ReaderFailed) else exc.__class__.__name__
+            reason = f"{kind} reader failed: {name}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
             for u in units:
                 bad_files.setdefault(str(u.path), reason)
             self._quarantine(Problem(path=", ".join(str(u.path) for u in units)[:900], reason=reason))
         if batch:
-            self._store_batch(batch)
+            self._store_batch(batch, digests, redacted)
             if task is not None:
                 bar.advance(task, len(batch))
         if task is not None:
@@ -465,16 +497,30 @@ class Ingestor:
             fh.write(f"{utcnow().isoformat()} {problem.line()}\n")
 
     # --------------------------------------------------------------- store
-    def _store_batch(self, records: list[Record]) -> None:
-        """Store a batch of records in one transaction, with bulk statements; unchanged records are skipped."""
+    def _store_batch(
+        self,
+        records: list[Record],
+        digests: list[str | None] | None = None,
+        redacted: list[tuple[int, ...] | None] | None = None,
+    ) -> None:
+        """Store a batch of records in one transaction, with bulk statements; unchanged records are skipped.
+
+        ``digests`` are content hashes already taken and ``redacted`` the :func:`pre_redact` counts of records
+        already redacted (both from a child reader); ``None`` entries are computed here."""
         try:
             with self.ws.session() as s:
-                self._store_batch_in(s, records)
+                self._store_batch_in(s, records, digests, redacted)
         except BaseException:
             self.resolver.load()  # the batch rolled back: forget what it added
             raise
 
-    def _store_batch_in(self, s: Session, records: list[Record]) -> None:
+    def _store_batch_in(
+        self,
+        s: Session,
+        records: list[Record],
+        digests: list[str | None] | None = None,
+        redacted: list[tuple[int, ...] | None] | None = None,
+    ) -> None:
         rec_t = RecordRow.__table__
         keys_by_kind: dict[str, list[str]] = {}
         for r in records:
@@ -490,12 +536,15 @@ class Ingestor:
                     existing[(kind, key)] = (rid, rhash, bool(complete))
         todo: list[tuple[Record, str, int | None]] = []
         seen: set[tuple[str, str]] = set()
-        for rec in records:
+        pre: dict[int, tuple[int, ...]] = {}
+        for i, rec in enumerate(records):
             ident = (rec.kind, rec.key)
             if ident in seen:
                 continue  # the same record twice in one batch: first wins
             seen.add(ident)
-            digest = rec.content_hash()
+            digest = (digests[i] if digests else None) or rec.content_hash()
+            if redacted and redacted[i] is not None:
+                pre[id(rec)] = redacted[i]
             old = existing.get(ident)
             if old is not None and old[1] == digest and old[2]:
                 continue
@@ -520,6 +569,13 @@ class Ingestor:
 
         resolver = self.resolver
         counter = [0]
+
+        def red(value: Any, counts: tuple[int, ...] | None, index: int) -> Any:
+            if counts is None:
+                return _redact_value(value, counter)
+            counter[0] += counts[index]  # redacted by the child reader
+            return value
+
         new_rows: list[dict[str, Any]] = []
         updated_rows: list[dict[str, Any]] = []
         for rec, digest, rid in todo:
@@ -531,7 +587,7 @@ class Ingestor:
             values = dict(
                 record_hash=digest,
                 path=rec.path,
-                title=_redact_value(rec.title, counter),
+                title=red(rec.title, pre.get(id(rec)), 0),
                 occurred_at=rec.occurred_at,
                 doc_kind=doc.doc_kind if doc else None,
                 doc_scope=doc.scope if doc else None,
@@ -583,12 +639,14 @@ class Ingestor:
             olds = old_chunks.get(record_id, {}) if rid is not None else {}
             chunk_ids: dict[str, str] = {}
             mine: list[dict[str, Any]] = []
-            for c in rec.chunks:
+            counts = pre.get(id(rec))
+            nc, na = 1 + len(rec.chunks), 1 + len(rec.chunks) + len(rec.activities)
+            for ci, c in enumerate(rec.chunks):
                 cid = chunk_id(rec.kind, rec.key, c.locator)
                 if cid in chunk_ids.values():
                     continue
                 chunk_ids[c.locator] = cid
-                text = _redact_value(c.text, counter)
+                text = red(c.text, counts, 1 + ci)
                 content_hash = hashlib.sha256(text.encode()).hexdigest()
                 mine.append(
                     dict(
@@ -596,7 +654,7 @@ class Ingestor:
                         record_id=record_id,
                         kind=c.kind,
                         scope=c.scope,
-                        title=_redact_value(c.title, counter),
+                        title=red(c.title, counts, 1 + ci) if counts is None else c.title,
                         text=text,
                         content_hash=content_hash,
                         source=rec.kind,
@@ -614,7 +672,7 @@ class Ingestor:
             first_chunk = mine[0]["id"] if mine else None
 
             linked = self._link_incidents(rec, known_incidents)
-            for a in rec.activities:
+            for ai, a in enumerate(rec.activities):
                 pid = resolver.resolve(s, a.person)
                 if pid is None:
                     continue
@@ -631,10 +689,10 @@ class Ingestor:
                         incident=linked.get(a.incident or "", a.incident),
                         source=rec.kind,
                         chunk_id=chunk_ids.get(a.chunk_locator or "") or only_chunk,
-                        detail=_redact_value(a.detail, counter) or None,
+                        detail=red(a.detail, counts, nc + ai) or None,
                     )
                 )
-            for inc in rec.incidents:
+            for ii, inc in enumerate(rec.incidents):
                 target = linked.get(inc.key, inc.key)
                 if known_incidents.get(target.lower()) == target:
                     continue  # another source told us of this incident first
@@ -644,7 +702,7 @@ class Ingestor:
                         key=inc.key,
                         record_id=record_id,
                         scope=inc.scope,
-                        title=_redact_value(inc.title, counter),
+                        title=red(inc.title, counts, na + ii),
                         severity=inc.severity,
                         status=inc.status,
                         created_at=inc.created_at,

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         ),
     )
     embedding_batch_size: int = Field(default=64, description="Texts per encode call.")
+    read_child_min_bytes: int | None = Field(
+        default=None,
+        description="Source-group size (bytes) from which facts are parsed in a child process; 0 always, default 8 MB.",
+    )
     org_timezone: str = Field(default="UTC", description="IANA zone used when a person has none configured.")
     anthropic_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("UNDERSTUDY_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")

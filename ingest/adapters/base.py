@@ -81,6 +81,18 @@ def remembered_shapes() -> Iterator[None]:
         _SHAPES = outer
 
 
+def shapes_of(paths: list[Path]) -> dict[tuple[str, int], Shape | None]:
+    """The outlines this run remembers of ``paths`` (to hand to a reader in another process)."""
+    wanted = {str(p) for p in paths}
+    return {k: v for k, v in (_SHAPES or {}).items() if k[0] in wanted}
+
+
+def remember_shapes(shapes: dict[tuple[str, int], Shape | None]) -> None:
+    """Remember outlines read elsewhere in this run (inside :func:`remembered_shapes`)."""
+    if _SHAPES is not None:
+        _SHAPES.update(shapes)
+
+
 def _read_shape(path: Path, max_events: int) -> Shape | None:
     """The outline from the file's first ``max_events`` + 2 parser events."""
     try:
