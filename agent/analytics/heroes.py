@@ -106,7 +106,8 @@ def judge_scope(
     ):
         source = "its on-call schedule" if schedule_team else "the people doing the work"
         loads = ", ".join(
-            f"{pid} {shares.get(pid, 0.0):.0%}" for pid in sorted(team, key=lambda p: (-shares.get(p, 0.0), p))
+            f"{pid} {shares.get(pid, 0.0):.0%}"
+            for pid in sorted(team, key=lambda p: (-shares.get(p, 0.0), p))
         )
         carried = sum(shares.get(pid, 0.0) for pid in team)
         out.understaffed = True
