@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(default=64, description="Texts per encode call.")
     read_child_min_bytes: int | None = Field(
         default=None,
-        description="Source-group size (bytes) from which facts are parsed in a child process; 0 always, default 8 MB.",
+        description="Source-group size (bytes) from which facts are parsed in a child process; 0 always, unset never (see ingest.childread).",
     )
     org_timezone: str = Field(default="UTC", description="IANA zone used when a person has none configured.")
     anthropic_api_key: str | None = Field(
