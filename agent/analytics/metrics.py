@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Float, case, extract, func, literal, select
 from sqlalchemy.orm import Session
 
+from agent.analytics.capability import PRESENCE_ACTIONS
 from agent.analytics.linking import LINKED_INCIDENT, counted_scope, linked_incident_join, threads_off_scope
 from agent.analytics.rules import PAGE_ACTIONS, HeroRule
 from agent.analytics.timebands import (
@@ -177,7 +178,6 @@ def aggregate(
     epoch = epoch_seconds(Activity.ts)
     zone_col = func.coalesce(Person.timezone, org_zone)
     offset = offset_expr(epoch, zone_col, zones, org_zone, span[0], span[1], ts_col=Activity.ts)
-    from agent.analytics.capability import PRESENCE_ACTIONS  # capability reads metrics: imported here
 
     doing = case((Activity.action.in_(PRESENCE_ACTIONS), 0), else_=1)
     is_page = Activity.action.in_(sorted(PAGE_ACTIONS))

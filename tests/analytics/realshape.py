@@ -31,6 +31,19 @@ USERS = {
 SERVICE = {"id": "PSVCAUTH", "type": "service_reference", "summary": "auth-gateway"}
 
 
+def _alert(base: float) -> dict:
+    """The alert bot's opening line of an incident thread (a Slack export's ``bot_message``)."""
+    return {
+        "type": "message",
+        "subtype": "bot_message",
+        "bot_id": "BALERT1",
+        "username": "Alertmanager",
+        "text": "[FIRING:1] auth-gateway: TLS handshake errors above 5%",
+        "ts": f"{base:.6f}",
+        "thread_ts": f"{base:.6f}",
+    }
+
+
 def _iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
@@ -201,15 +214,7 @@ def write(
         base = (at + timedelta(seconds=20)).timestamp()
         threads.append(
             [
-                {
-                    "type": "message",
-                    "subtype": "bot_message",
-                    "bot_id": "BALERT1",
-                    "username": "Alertmanager",
-                    "text": "[FIRING:1] auth-gateway: TLS handshake errors above 5%",
-                    "ts": f"{base:.6f}",
-                    "thread_ts": f"{base:.6f}",
-                },
+                _alert(base),
                 {
                     "type": "message",
                     "user": USERS[oncall][3],
@@ -267,17 +272,7 @@ def write(
             pd.entry(iid, "resolve", at + timedelta(minutes=30), _uref(resolver))
             pd.incident(iid, n, at, oncall, resolver, at + timedelta(minutes=30))
             base = (at + timedelta(seconds=20)).timestamp()
-            thread = [
-                {
-                    "type": "message",
-                    "subtype": "bot_message",
-                    "bot_id": "BALERT1",
-                    "username": "Alertmanager",
-                    "text": "[FIRING:1] auth-gateway: TLS handshake errors above 5%",
-                    "ts": f"{base:.6f}",
-                    "thread_ts": f"{base:.6f}",
-                }
-            ]
+            thread = [_alert(base)]
             for k, (who, text) in enumerate(lines, start=1):
                 thread.append(
                     {
