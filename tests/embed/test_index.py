@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from ingest.embed import BACKENDS, Splitter, default_model_path, make_embedder
+from ingest.embed import BACKENDS, Splitter, default_model_path, length_batches, make_embedder
 from ingest.index import Index, IndexMismatchError
 from ingest.pipeline import ingest_paths
 from ingest.repair import reconcile
@@ -82,6 +82,37 @@ def test_onnx_export_matches_torch(tmp_path, embedder):
     ref = np.asarray(embedder.encode(texts))
     got = np.asarray(make_embedder(None, "onnx", 64, tmp_path / "models").encode(texts))
     assert (ref * got).sum(1).min() > 0.999
+
+
+@pytest.mark.parametrize("batch_size,budget", [(64, 4096), (4, 100), (64, 10)])
+def test_length_batches_cover_every_text_once_within_the_budget(batch_size, budget):
+    lengths = [3, 256, 17, 256, 40, 1, 128, 128, 9, 256, 64, 2] * 7
+    batches = length_batches(lengths, batch_size, budget)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for b in batches:
+        assert 1 <= len(b) <= batch_size
+        longest = max(lengths[i] for i in b)
+        assert longest == lengths[b[0]]
+        assert len(b) == 1 or len(b) * longest <= budget
+    flat = [lengths[i] for b in batches for i in b]
+    assert flat == sorted(flat, reverse=True)
+
+
+def test_full_windows_are_encoded_fewer_at_a_time(embedder):
+    sp = Splitter(default_model_path())
+    texts = [FILLER, "short one", FILLER + " x", "another short text"]
+    lengths = [min(n, sp.max_tokens) for n in sp.token_counts(texts)]
+    batches = length_batches(lengths, 64)
+    assert len(batches) == 1  # four texts: two full windows (2 x 256) fit the default budget
+    assert max(len(b) for b in length_batches([256] * 64, 64)) == 16
+    assert max(len(b) for b in length_batches([30] * 200, 64)) == 64
+
+
+def test_batched_encode_equals_encoding_each_text_alone(embedder):
+    texts = [FILLER, "payments api connection pool exhausted", FILLER + " " + TAIL, "disk full", TAIL] * 5
+    together = np.asarray(embedder.encode(texts))
+    alone = np.asarray([embedder.encode([t])[0] for t in texts[:5]] * 5)
+    assert (together * alone).sum(1).min() > 0.9999
 
 
 def test_splitter_keeps_every_word_piece(embedder):
