@@ -709,7 +709,7 @@ def step_slack_generate(args: dict[str, Any]) -> dict[str, Any]:
                 "profile": {"real_name": name, "display_name": f"user{i}", "email": f"user{i}@example.org"},
             }
         )
-    channels = [
+    channels: list[dict[str, Any]] = [
         {"id": f"C{c:06d}", "name": f"team-{c}", "created": 1700000000} for c in range(SLACK_CHANNELS)
     ]
     out.mkdir(parents=True, exist_ok=True)

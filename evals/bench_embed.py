@@ -14,7 +14,7 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ RETRIEVAL_P95_TARGET_MS = 50.0
 """Issue 13's target for filtered retrieval p95 at 100k chunks."""
 
 
-def _pct(values: list[float], q: float) -> float:
+def _pct(values: Sequence[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(q * len(s)))] if s else 0.0
 
@@ -186,10 +186,10 @@ def step_backends(args: dict[str, Any]) -> dict[str, Any]:
             vals = []
             for qi, scope in items:
                 allowed = (scope_of == scope) if scope else None
-                want = _top(vectors[ref], qvec[ref][qi], allowed, TOP_K)
-                got = _top(vectors[name], qvec[name][qi], allowed, TOP_K)
-                if want:
-                    vals.append(len(want & got) / len(want))
+                expected = _top(vectors[ref], qvec[ref][qi], allowed, TOP_K)
+                found = _top(vectors[name], qvec[name][qi], allowed, TOP_K)
+                if expected:
+                    vals.append(len(expected & found) / len(expected))
             recall[label] = statistics.fmean(vals) if vals else 1.0
         rate = statistics.median(rates[name])
         out["backends"][name] = {

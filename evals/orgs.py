@@ -223,13 +223,13 @@ def split_and_merged(org: Any) -> tuple[list[str], list[str]]:
 def generator(style: str) -> Any:
     """The ``generate`` function of a generator style."""
     if style == "sample2":
-        from ingest.sample2 import generate
+        from ingest import sample2
 
-        return generate
+        return sample2.generate
     if style == "sample":
-        from ingest.sample import generate
+        from ingest import sample
 
-        return generate
+        return sample.generate
     raise ValueError(f"unknown generator style {style!r}")
 
 

@@ -200,9 +200,10 @@ class SentenceTransformerEmbedder:
                 _offline_env()
                 from sentence_transformers import SentenceTransformer
 
-                self._models[key] = SentenceTransformer(
-                    self.model_ref, device="cpu", backend=_backend(self.backend)
-                )
+                kind = _backend(self.backend)
+                if kind not in ("torch", "onnx", "openvino"):
+                    raise ValueError(f"sentence-transformers has no backend {kind!r}: use make_embedder")
+                self._models[key] = SentenceTransformer(self.model_ref, device="cpu", backend=kind)
             return self._models[key]
 
     @property

@@ -271,8 +271,8 @@ class GitHubAdapter(Adapter):
 
         # evidence for linking (agent.analytics.linking): the incidents and tickets the issue names
         refs = [r for r in link_refs("\n".join(lines)) if r != f"github:{ref}"]
-        for a in activities if refs else []:
-            a.detail["refs"] = refs
+        for act in activities if refs else []:
+            act.detail["refs"] = refs
         incidents = []
         if incident_key:
             severity = next((s for s in (_label_severity(lb) for lb in lower) if s), None)

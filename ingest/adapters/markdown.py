@@ -870,8 +870,8 @@ def _row_day(m: re.Match[str], day: date) -> date | None:
             month, dom = (int(x) for x in re.split(r"[-/]", m.group("md")))
             return date(day.year, month, dom)
         if m.group("mon"):
-            name, dom = m.group("mon").replace(".", " ").split()[:2]
-            return date(day.year, _MONTH_NUMBER[name.lower()], int(re.sub(r"\D", "", dom)))
+            mon_name, mon_day = m.group("mon").replace(".", " ").split()[:2]
+            return date(day.year, _MONTH_NUMBER[mon_name.lower()], int(re.sub(r"\D", "", mon_day)))
     except (ValueError, KeyError):
         return None
     return None
@@ -1057,9 +1057,9 @@ def _service_from_title(title: str) -> str | None:
         if named:
             return named
     head = re.split(r"\s[-–—|]\s|:\s|\(|\s[-–—]$", _clean(text))[0]
-    m = _TITLE_EVENT.search(head)
-    if m:
-        head = head[: m.start()]
+    event = _TITLE_EVENT.search(head)
+    if event:
+        head = head[: event.start()]
     return _service_word(head)
 
 
