@@ -436,13 +436,16 @@ def _routed_away(session: Session, since: datetime | None, until: datetime | Non
     by_incident: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_incident[str(row[1])].append(row)
+    touched: set[str] = set()
     for f in judge(session):  # fixes judged from messages hand the fix over too
         if f.action == actions.FIX_SHARED and not f.stored and str(f.incident) in by_incident:
             acts = by_incident[str(f.incident)]
             acts.append(
                 (f.activity_id, f.incident, f.person, f.action, f.ts, None, f.chunk_id, *acts[0][7:9], None)
             )
-            acts.sort(key=lambda r: (r[4], r[0]))
+            touched.add(str(f.incident))
+    for inc in touched:  # once per incident, in time order as the query's rows are
+        by_incident[inc].sort(key=lambda r: (r[4], r[0]))
     out: list[Rescue] = []
     for inc, acts in by_incident.items():
         reached = [r for r in acts if r[3] in FIRST_ROUTED_ACTIONS]
