@@ -436,13 +436,16 @@ def _routed_away(session: Session, since: datetime | None, until: datetime | Non
     by_incident: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_incident[str(row[1])].append(row)
+    touched: set[str] = set()
     for f in judge(session):  # fixes judged from messages hand the fix over too
         if f.action == actions.FIX_SHARED and not f.stored and str(f.incident) in by_incident:
             acts = by_incident[str(f.incident)]
             acts.append(
                 (f.activity_id, f.incident, f.person, f.action, f.ts, None, f.chunk_id, *acts[0][7:9], None)
             )
-            acts.sort(key=lambda r: (r[4], r[0]))
+            touched.add(str(f.incident))
+    for inc in touched:  # once per incident, in time order as the query's rows are
+        by_incident[inc].sort(key=lambda r: (r[4], r[0]))
     out: list[Rescue] = []
     for inc, acts in by_incident.items():
         reached = [r for r in acts if r[3] in FIRST_ROUTED_ACTIONS]
@@ -661,30 +664,38 @@ def _judged_rescues(
         if i.key in wanted
     }
     first: dict[tuple[str, str], datetime] = {}
-    acted: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)
-    ended: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)  # resolving acts
+    acted: dict[tuple[str, str], datetime] = {}  # latest act per (incident, person)
+    ended: dict[tuple[str, str], datetime] = {}  # latest resolving act
+    acted_judged: dict[tuple[str, str], tuple[datetime, int]] = {}  # latest judged fix (time, activity)
     routed: set[str] = set()
-    for inc, pid, action, ts, aid in session.execute(
-        select(Activity.incident, person, Activity.action, Activity.ts, Activity.id)
+    on_incs = Activity.incident.in_(incs) if few else Activity.incident.is_not(None)
+    for inc, pid, ts in session.execute(  # first assignment per (incident, person), grouped by the database
+        select(Activity.incident, person, func.min(Activity.ts))
         .join(Person, Person.id == Activity.person_id)
-        .where(
-            Activity.incident.in_(incs) if few else Activity.incident.is_not(None),
-            Activity.action.in_(sorted({*ASSIGNING_ACTIONS, *ACTING_ACTIONS})),
-        )
+        .where(on_incs, Activity.action.in_(ASSIGNING_ACTIONS))
+        .group_by(Activity.incident, person)
     ):
         if not few and inc not in wanted:
             continue
-        if action in ASSIGNING_ACTIONS:
-            routed.add(str(inc))
-            key = (str(inc), pid)
-            first[key] = min(first.get(key, ts), ts)
-        if action in ACTING_ACTIONS:
-            acted[(str(inc), pid)].append((ts, aid))
-        if action in ROUTED_RESOLVING_ACTIONS:
-            ended[(str(inc), pid)].append((ts, aid))
+        routed.add(str(inc))
+        first[(str(inc), pid)] = ts
+    ends = case((Activity.action.in_(_ENDING_ACTS), 1), else_=0)
+    for inc, pid, is_end, ts in session.execute(  # latest act (and resolving act) per (incident, person)
+        select(Activity.incident, person, ends, func.max(Activity.ts))
+        .join(Person, Person.id == Activity.person_id)
+        .where(on_incs, Activity.action.in_(ACTING_ACTIONS))
+        .group_by(Activity.incident, person, ends)
+    ):
+        if not few and inc not in wanted:
+            continue
+        key = (str(inc), pid)
+        acted[key] = max(acted.get(key, ts), ts)
+        if is_end:
+            ended[key] = ts
     for f in facts:
         if f.action == actions.FIX_SHARED:
-            acted[(str(f.incident), f.person)].append((f.ts, f.activity_id))
+            key = (str(f.incident), f.person)
+            acted_judged[key] = max(acted_judged.get(key, (f.ts, f.activity_id)), (f.ts, f.activity_id))
     shifts: dict[str, list[tuple[datetime, datetime, str | None, int]]] = defaultdict(list)
     scheduled: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     scopes = sorted({i.scope for i in incidents.values()})
@@ -705,12 +716,12 @@ def _judged_rescues(
         return index is not None and index.covers(at, scope, cover, primary)
 
     out: list[Rescue] = []
+    acts_of: list[tuple[Rescue, tuple[str, str], bool, datetime | None, tuple[datetime, int] | None]] = []
     for f in facts:
         inc = incidents.get(str(f.incident))
         if inc is None or on_call(f.person, f.ts, inc.scope, primary=f.action == actions.MENTIONED):
             continue
         when = first.get((inc.key, f.person))
-        chunks = sorted({c for c in (f.chunk_id, inc.chunk_id) if c})
         if f.action == actions.FIX_SHARED:
             if when is not None and when <= f.ts:
                 continue
@@ -730,30 +741,70 @@ def _judged_rescues(
                         kind="unassigned-resolver",
                         ts=f.ts,
                         activity_ids=[f.activity_id],
-                        chunk_ids=chunks,
+                        chunk_ids=sorted({c for c in (f.chunk_id, inc.chunk_id) if c}),
                     )
                 )
         elif f.action == actions.MENTIONED:
             if when is not None and when < f.ts:
                 continue
             # a pull-in in a thread linked to the page: the pulled-in person must then end it there
-            done = ended if f.activity_id in via_link else acted
-            later = [a for a in done.get((inc.key, f.person), []) if a[0] >= f.ts]
-            if later:
-                out.append(
-                    Rescue(
-                        incident=inc.key,
-                        scope=inc.scope,
-                        incident_class=inc.incident_class,
-                        person=f.person,
-                        kind="pulled-in",
-                        ts=f.ts,
-                        pulled_by=f.by,
-                        activity_ids=sorted({f.activity_id, max(later)[1]}),
-                        chunk_ids=chunks,
-                        links=[links[str(f.chunk_id)].evidence()] if f.activity_id in via_link else [],
-                    )
-                )
+            # the latest act at or after the pull-in names the rescue's act: the latest of all, if late enough
+            key = (inc.key, f.person)
+            linked = f.activity_id in via_link
+            stored = (ended if linked else acted).get(key)
+            judged_act = None if linked else acted_judged.get(key)
+            if (stored is None or stored < f.ts) and (judged_act is None or judged_act[0] < f.ts):
+                continue
+            r = Rescue(
+                incident=inc.key,
+                scope=inc.scope,
+                incident_class=inc.incident_class,
+                person=f.person,
+                kind="pulled-in",
+                ts=f.ts,
+                pulled_by=f.by,
+                activity_ids=[f.activity_id],
+                chunk_ids=sorted({c for c in (f.chunk_id, inc.chunk_id) if c}),
+                links=[links[str(f.chunk_id)].evidence()] if linked else [],
+            )
+            out.append(r)
+            acts_of.append((r, key, linked, stored, judged_act))
+    latest = _latest_act_ids(
+        session, person, [(k, linked, ts) for _, k, linked, ts, _ in acts_of if ts is not None]
+    )
+    for r, key, linked, stored, judged_act in acts_of:
+        candidates = [judged_act] if judged_act is not None else []
+        if stored is not None:
+            candidates.append((stored, latest[(key, linked, stored)]))
+        best = max(candidates)
+        r.activity_ids = sorted({r.activity_ids[0], best[1]})
+    return out
+
+
+_ENDING_ACTS = sorted(set(ROUTED_RESOLVING_ACTIONS) & set(ACTING_ACTIONS))
+"""The resolving acts among the acting ones (a pull-in in a thread linked to the page must end it there)."""
+
+
+def _latest_act_ids(
+    session: Session, person: Any, wanted: list[tuple[tuple[str, str], bool, datetime]]
+) -> dict[tuple[tuple[str, str], bool, datetime], int]:
+    """((incident, person), resolving acts only, time) -> the highest activity id among that person's acting
+    (or resolving) activities on the incident at that time: the act a pulled-in rescue links to."""
+    out: dict[tuple[tuple[str, str], bool, datetime], int] = {}
+    if not wanted:
+        return out
+    incs = sorted({k[0] for k, _, _ in wanted})
+    want = set(wanted)
+    for i in range(0, len(incs), MAX_IN_LIST):
+        for inc, pid, action, ts, aid in session.execute(
+            select(Activity.incident, person, Activity.action, Activity.ts, Activity.id)
+            .join(Person, Person.id == Activity.person_id)
+            .where(Activity.incident.in_(incs[i : i + MAX_IN_LIST]), Activity.action.in_(ACTING_ACTIONS))
+        ):
+            for linked in (False, True) if action in _ENDING_ACTS else (False,):
+                k = ((str(inc), pid), linked, ts)
+                if k in want:
+                    out[k] = max(out.get(k, aid), aid)
     return out
 
 
