@@ -7,9 +7,11 @@ tables of ``agent/`` are migrated there too, so one ``upgrade head`` builds ever
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -296,6 +298,60 @@ def migrate(engine: Engine) -> None:
     command.upgrade(_alembic_config(engine), "head")
 
 
+_SQLITE_DATETIME_FORMAT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+"""SQLAlchemy's storage format of SQLite datetimes: ``datetime.isoformat(" ", "microseconds")`` of a naive one."""
+
+_JSON_DUMPS = (
+    c_make_encoder(
+        None, json.JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    if c_make_encoder is not None
+    else None
+)
+"""``json.dumps``'s own C encoder with its default settings, built once (``json.dumps`` builds one a call)."""
+
+
+def _utc_text(value: datetime | None) -> str | None:
+    """A :class:`UTCDateTime` value as SQLite stores it: its two bind steps in one."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """A column's bind processor for :func:`bulk_insert`: SQLAlchemy's own, or a faster one with its output.
+
+    On SQLite a :class:`UTCDateTime` is converted and formatted in one step, and a JSON dict or list is
+    written by ``json.dumps``'s encoder built once; anything else (and any value the fast encoder cannot
+    write) takes SQLAlchemy's processor, so errors are SQLAlchemy's too."""
+    impl = column_type.dialect_impl(dialect)
+    original = impl.bind_processor(dialect)
+    if dialect.name != "sqlite":
+        return original
+    if isinstance(column_type, UTCDateTime):
+        storage = getattr(column_type.impl.dialect_impl(dialect), "_storage_format", None)
+        return _utc_text if storage == _SQLITE_DATETIME_FORMAT else original
+    if isinstance(impl, JSON) and original is not None and _JSON_DUMPS is not None:
+        if dialect._json_serializer is not None or impl._str_impl.bind_processor(dialect) is not None:
+            return original
+        dumps = _JSON_DUMPS
+
+        def json_text(value: Any) -> Any:
+            if type(value) is dict or type(value) is list:
+                try:
+                    return "".join(dumps(value, 0))
+                except Exception:  # noqa: BLE001 - SQLAlchemy's processor raises what it raises
+                    pass
+            return original(value)
+
+        return json_text
+    return original
+
+
 _InsertPlan = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
 _INSERT_PLANS: dict[tuple[str, str, tuple[str, ...]], _InsertPlan | None] = {}
 
@@ -311,7 +367,7 @@ def _insert_plan(table: Table, keys: tuple[str, ...], dialect: Any) -> _InsertPl
         compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
         order = tuple(compiled.positiontup or ())
         if compiled.positional and sorted(order) == sorted(keys) and not compiled.escaped_bind_names:
-            procs = tuple(table.columns[k].type.dialect_impl(dialect).bind_processor(dialect) for k in order)
+            procs = tuple(_bind_processor(table.columns[k].type, dialect) for k in order)
             plan = (str(compiled), order, procs)
     _INSERT_PLANS[cache_key] = plan
     return plan

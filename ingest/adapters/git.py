@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ingest.actions import COMMIT
 from ingest.adapters.accounts import is_service_account
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
-from ingest.records import ActivityIn, ChunkIn, PersonRef, Problem, Record, slug
+from ingest.records import ActivityIn, ChunkIn, ModelT, PersonRef, Problem, Record, slug, trusted
 
 FIELD = "\x1f"
 """Separates the fields of one commit in the log format (ASCII unit separator)."""
@@ -55,6 +56,11 @@ GIT_CONFIG = (
 _TRAILER = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s")
 _CO_AUTHOR = re.compile(r"^\s*co-authored-by:\s*(?P<name>[^<]*?)\s*<(?P<email>[^>]*)>\s*$", re.I | re.M)
 _IDENT = re.compile(r"\s*(?P<name>[^<]*?)\s*<(?P<email>[^>]*)>")
+
+
+def _validated(cls: type[ModelT], **values: Any) -> ModelT:
+    """``cls(**values)``, validated (a commit whose date has no offset fails as it always did)."""
+    return cls(**values)
 
 
 def is_bot(name: str | None, email: str | None) -> bool:
@@ -256,6 +262,8 @@ class GitAdapter(Adapter):
             ts = datetime.fromisoformat(a_date.strip())
         except ValueError:
             return Problem(path=str(path), reason=f"bad author date {a_date!r}", record=f"commit:{sha}")
+        # every value below is a string git wrote or an aware datetime: built without validation
+        build = trusted if ts.utcoffset() is not None else _validated
         files = files_blob.splitlines()
         folders = sorted({slug(f.split("/", 1)[0]) for f in files if "/" in f.strip() and f.strip()})
         changed = sum(1 for f in files if f)
@@ -270,7 +278,8 @@ class GitAdapter(Adapter):
         body_lines = _strip_trailers(body)
         chunk: ChunkIn | None = None
         if len(body_lines) >= MIN_BODY_LINES_FOR_CHUNK:
-            chunk = ChunkIn(
+            chunk = build(
+                ChunkIn,
                 text=f"{subject}\n\n" + "\n".join(body_lines),
                 kind="commit",
                 locator=f"commit:{sha}",
@@ -283,7 +292,8 @@ class GitAdapter(Adapter):
             if ident in seen or is_bot(p_name, p_email):
                 continue
             seen.add(ident)
-            person = PersonRef(
+            person = build(
+                PersonRef,
                 source="git",
                 name=p_name or None,
                 email=p_email or None,
@@ -291,7 +301,8 @@ class GitAdapter(Adapter):
             )
             detail = {"sha": sha, "role": role, "files": changed}
             activities.extend(
-                ActivityIn(
+                build(
+                    ActivityIn,
                     person=person,
                     scope=scope,
                     action=COMMIT,
@@ -301,7 +312,8 @@ class GitAdapter(Adapter):
                 )
                 for scope in scopes
             )
-        return Record(
+        return build(
+            Record,
             kind="git",
             key=f"commit:{sha}",
             path=str(path),

@@ -462,6 +462,7 @@ class SlackAdapter(Adapter):
             }
             if len(named) == 1:
                 channel_incident = named.pop()
+        mention_names = _mention_names(people)
         for tts in sorted(threads, key=float_or_zero):
             thread = threads[tts]
             thread.messages.sort(key=lambda m: float_or_zero(m.get("ts")))
@@ -471,7 +472,7 @@ class SlackAdapter(Adapter):
                 unique.setdefault(str(m["ts"]), m)
             thread.messages = list(unique.values())
             try:
-                yield self._thread_record(tree, thread, scope, people, names, channel_incident)
+                yield self._thread_record(tree, thread, scope, people, names, channel_incident, mention_names)
             except ITEM_ERRORS as exc:  # reliability fuzz: a wrongly-typed message field
                 yield item_problem(tree.label, f"thread {tts}", exc)
 
@@ -483,20 +484,22 @@ class SlackAdapter(Adapter):
         people: dict[str, PersonRef],
         names: NameIndex,
         channel_incident: str | None = None,
+        mention_names: dict[str, str] | None = None,
     ) -> Record:
         conv = thread.channel
-        mention_names = {uid: (p.handle or p.name or uid) for uid, p in people.items()}
+        if mention_names is None:
+            mention_names = _mention_names(people)
         locator = f"{conv.folder}/{thread.thread_ts}"
         lines: list[str] = []
         activities: list[ActivityIn] = []
         refs: list[str] = []
-        parsed: list[tuple[dict[str, Any], datetime | None, str, PersonRef | None, str]] = []
+        parsed: list[tuple[dict[str, Any], datetime | None, str, PersonRef | None, str, str]] = []
         for msg in thread.messages:
             ts = epoch_ts(msg.get("ts"))
             raw = _message_text(msg)
             text = clean_text(raw, mention_names)
             author, speaker = self._author(msg, people)
-            parsed.append((msg, ts, raw, author, speaker))
+            parsed.append((msg, ts, raw, author, speaker, text))
             when = ts.strftime("%Y-%m-%d %H:%M:%SZ") if ts else "?"
             lines.append(f"[{when}] {speaker}: {text}")
             for ref in incident_refs(raw):
@@ -509,7 +512,7 @@ class SlackAdapter(Adapter):
         if alert is not None and not scope.startswith("channel:"):
             scope = service_scope(alert[0])
 
-        for msg, ts, raw, author, _speaker in parsed:
+        for msg, ts, raw, author, _speaker, text in parsed:
             if author is None or author.is_bot or ts is None:
                 continue
             # evidence for judgement at analysis time (agent.analytics.judgement): the message's text,
@@ -520,7 +523,7 @@ class SlackAdapter(Adapter):
                 if uid != author.key and not _is_bot(people, uid)
             ]
             explicit = {uid for uid, _ in mentions}
-            plain = _CODE.sub(" ", clean_text(raw, mention_names))
+            plain = _CODE.sub(" ", text)
             named: list[list[str]] = []
             for uid, start, end in names.find(plain):
                 if uid in explicit or uid == author.key or any(n[0] == uid for n in named):
@@ -546,8 +549,8 @@ class SlackAdapter(Adapter):
                 )
             )
 
-        first_ts = next((ts for _, ts, _, _, _ in parsed if ts), None)
-        first_text = clean_text(parsed[0][2], mention_names) if parsed else ""
+        first_ts = next((ts for _, ts, _, _, _, _ in parsed if ts), None)
+        first_text = parsed[0][5] if parsed else ""
         title = f"#{conv.name}: {excerpt(first_text, 80)}"
         chunk = ChunkIn(
             text=f"#{conv.name} thread\n" + "\n".join(lines),
@@ -559,7 +562,7 @@ class SlackAdapter(Adapter):
         )
         # A thread only bots wrote in (alert fired / resolved) carries no human knowledge: keep the
         # record (alert volume is a fact) but do not spend the embedding model on it.
-        human = any(author is not None and not author.is_bot for _, _, _, author, _ in parsed)
+        human = any(author is not None and not author.is_bot for _, _, _, author, _, _ in parsed)
         return Record(
             kind=self.kind,
             key=f"thread:{conv.id}:{thread.thread_ts}",
@@ -636,6 +639,11 @@ def _alert_line(raw: str) -> tuple[str, str] | None:
     if m is None:
         return None
     return m.group(1), excerpt(line)
+
+
+def _mention_names(people: dict[str, PersonRef]) -> dict[str, str]:
+    """The name written after '@' for each user id (what :func:`clean_text` puts for ``<@U…>``)."""
+    return {uid: (p.handle or p.name or uid) for uid, p in people.items()}
 
 
 def _is_bot(people: dict[str, PersonRef], uid: str) -> bool:

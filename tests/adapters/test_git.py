@@ -259,3 +259,43 @@ def test_is_bot_and_mailmap_forms() -> None:
     assert mm.map("jd", "jd@home.org") == ("Jane Doe", "jane@x.org")
     assert mm.map("other", "jd@home.org") == ("other", "jd@home.org")
     assert mm.links("jane@x.org", "Jane Doe") == ["JD@home.org", "jd"]
+
+
+def _same_instance(a: object, b: object) -> None:
+    """Two pydantic values alike field by field, in field order, with the same fields set."""
+    from pydantic import BaseModel
+
+    assert type(a) is type(b)
+    if isinstance(a, BaseModel):
+        assert isinstance(b, BaseModel)
+        assert list(a.__dict__) == list(b.__dict__)
+        assert a.model_fields_set == b.model_fields_set
+        assert (
+            a.__pydantic_extra__ == b.__pydantic_extra__ and a.__pydantic_private__ == b.__pydantic_private__
+        )
+        for name in a.__dict__:
+            _same_instance(a.__dict__[name], b.__dict__[name])
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _same_instance(x, y)
+    else:
+        assert a == b
+
+
+def test_records_built_without_validation_equal_validated_ones(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adapter builds its records unvalidated (``trusted``); validating the same values gives the same records."""
+    import ingest.adapters.git as git_adapter
+
+    fast = read_all(GitAdapter(), [repo])
+    monkeypatch.setattr(git_adapter, "trusted", git_adapter._validated)
+    slow = read_all(GitAdapter(), [repo])
+    assert len(fast) == len(slow) == 5
+    for a, b in zip(fast, slow, strict=True):
+        assert isinstance(a, Record) and isinstance(b, Record)
+        _same_instance(a, b)
+        assert a == b and a.model_dump_json() == b.model_dump_json() and a.content_hash() == b.content_hash()
+    assert any(r.chunks for r in fast if isinstance(r, Record))
+    assert any(p.links for r in fast if isinstance(r, Record) for p in (a.person for a in r.activities))
