@@ -8,6 +8,7 @@ the workspace's ``models`` folder.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -168,6 +169,7 @@ def _piece_lengths(texts: Sequence[str], splitter: Splitter | None, cap: int) ->
     return [min(c, cap) for c in counts]
 
 
+@functools.lru_cache(maxsize=16)
 def _max_seq_length(model_ref: str) -> int:
     """The model folder's ``max_seq_length`` (sentence-transformers config), else :data:`MAX_TOKENS`."""
     try:

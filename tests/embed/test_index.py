@@ -90,10 +90,13 @@ def test_length_batches_cover_every_text_once_within_the_budget(batch_size, budg
     batches = length_batches(lengths, batch_size, budget)
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     for b in batches:
-        assert 1 <= len(b) <= batch_size
+        assert len(b) <= batch_size
         longest = max(lengths[i] for i in b)
         assert longest == lengths[b[0]]
         assert len(b) == 1 or len(b) * longest <= budget
+    # each batch is as full as the limits allow: the next text would have broken one of them
+    for b in batches[:-1]:
+        assert len(b) == batch_size or (len(b) + 1) * lengths[b[0]] > budget
     flat = [lengths[i] for b in batches for i in b]
     assert flat == sorted(flat, reverse=True)
 
