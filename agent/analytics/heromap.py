@@ -34,6 +34,7 @@ from agent.analytics.models import (
     UnderstaffedOut,
     Window,
 )
+from agent.analytics.parallel import Workers
 from agent.analytics.rescues import escalation_graph, find_rescues
 from agent.analytics.risk import risk_score
 from agent.analytics.rules import RESOLVING_ACTIONS, HeroRule
@@ -132,12 +133,21 @@ def _compute(
     rule: HeroRule,
     only: set[str] | None,
 ) -> MapResult:
-    agg = aggregate(session, org_zone, since, until, rule, scopes=only)
+    with Workers(session) as workers:  # the independent scans side by side (agent.analytics.parallel)
+        agg_part = workers.submit(aggregate, org_zone, since, until, rule, scopes=only)
+        facts = judge(session, since, until)  # before any part that reads the judged facts
+        graph_part = workers.submit(escalation_graph, since, until)
+        incidents_part = workers.submit(incident_stats, since, until)
+        teams_part = workers.submit(schedule_teams, since, until)
+        span_part = workers.submit(data_span, since, until)
+        last_part = workers.submit(last_activity, since, until)
+        rescues = find_rescues(session, since, until, workers=workers)
+        agg = agg_part.result()
+        _, indeg = graph_part.result()
+        incidents, teams, span = incidents_part.result(), teams_part.result(), span_part.result()
+        last_seen = last_part.result()
     stats = {scope: st for (scope, _), st in agg.items()}
-    rescues = find_rescues(session, since, until)
-    _, indeg = escalation_graph(session, since, until)
     _attach(stats, rescues, indeg)
-    facts = judge(session, since, until)
     judged_acts: Counter[tuple[str, str]] = Counter()
     for f in facts:  # pull-ins and fixes judged from stored messages are acts, not presence
         if not f.stored:
@@ -151,12 +161,8 @@ def _compute(
             p.weight += rule.rescue_bonus * p.rescues
     if only is not None:
         stats = {s: st for s, st in stats.items() if s in only}
-    incidents = incident_stats(session, since, until)
     runbooks = runbook_scopes(session)
     cls_services = class_services(session)
-    teams = schedule_teams(session, since, until)
-    span = data_span(session, since, until)
-    last_seen = last_activity(session, since, until)
     data_end = until or (span[1] if span else None)
 
     scopes_out: list[ScopeOut] = []

@@ -56,7 +56,7 @@ def rules_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _writing(session: Session) -> bool:
+def pending_writes(session: Session) -> bool:
     """Whether the session has written in its open transaction (then another connection must not write)."""
     if session.new or session.dirty or session.deleted:
         return True
@@ -71,7 +71,7 @@ def store_verdicts(session: Session, verdicts: list[tuple[int, bool, list[str]]]
 
     Best effort: when the database is busy (an ingest writing) or another map stored them first, nothing
     is stored and the next map judges those messages again. Returns whether they were stored."""
-    if _writing(session):
+    if pending_writes(session):
         return False  # its own writes hold SQLite's lock (and are not visible to another connection)
     rules = rules_fingerprint()
     bind: Any = session.get_bind()

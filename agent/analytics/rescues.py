@@ -43,6 +43,7 @@ from agent.analytics.judgement import fix_commands, judge
 from agent.analytics.linking import Link, postmortem_links, thread_links
 from agent.analytics.metrics import window_filter
 from agent.analytics.models import EscalationEdge, Rescue
+from agent.analytics.parallel import Workers
 from agent.analytics.rules import ACTING_ACTIONS, ASSIGNING_ACTIONS, PULL_ACTIONS, RESOLVING_ACTIONS
 from ingest import actions
 from ingest.db import Activity, Alias, Incident, Person, Shift
@@ -208,32 +209,66 @@ def _scheduled(at: Any, cover: dict[str, set[str]]) -> Any:
 
 
 def find_rescues(
-    session: Session, since: datetime | None = None, until: datetime | None = None
+    session: Session,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    workers: Workers | None = None,
 ) -> list[Rescue]:
     """Every rescue in the window (by the time of the resolving act or the pull-in), oldest first.
 
     Per-incident lookups are joins against grouped subqueries (first assignment per incident and
-    person), not correlated per-row searches, so a million activities stay a few scans."""
-    canon = _canonical_map(session)
-    cover = schedule_cover(session)
-    found: dict[tuple[str, str], Rescue] = {}
+    person), not correlated per-row searches, so a million activities stay a few scans. The rules are
+    independent scans, run side by side when ``workers`` (or a pool of its own) has threads; their
+    rescues are merged in one fixed order, so the result does not depend on which finished first."""
+    own = workers is None
+    w = workers if workers is not None else Workers(session)
+    try:
+        cover_part = w.submit(schedule_cover)
+        judge(session, since, until)  # judged once, here: the parts read them from the shared memo
+        judge(session)
+        canon = _canonical_map(session)
+        cover = cover_part.result()
+        judged = w.submit(_judged_rescues, since, until, cover)  # the longest first
+        routed = w.submit(_routed_away, since, until)
+        parts = [
+            w.submit(_unassigned_resolvers, since, until, cover),
+            w.submit(_pulled_in, since, until, cover),
+            w.submit(_chat_fixes, since, until, cover),
+            routed,
+            judged,
+        ]
+        found: dict[tuple[str, str], Rescue] = {}
 
-    def add(r: Rescue) -> None:
-        r.person = canon.get(r.person, r.person)
-        key = (r.incident, r.person)
-        old = found.get(key)
-        if old is None:
-            found[key] = r
-            return
-        if r.kind not in old.kind.split("+"):
-            old.kind = f"{old.kind}+{r.kind}"
-        old.activity_ids = sorted(set(old.activity_ids) | set(r.activity_ids))
-        old.chunk_ids = sorted(set(old.chunk_ids) | set(r.chunk_ids))
-        old.pulled_by = old.pulled_by or r.pulled_by
-        old.links = old.links + [x for x in r.links if x not in old.links]
-        old.ts = min(old.ts, r.ts)
+        def add(r: Rescue) -> None:
+            r.person = canon.get(r.person, r.person)
+            key = (r.incident, r.person)
+            old = found.get(key)
+            if old is None:
+                found[key] = r
+                return
+            if r.kind not in old.kind.split("+"):
+                old.kind = f"{old.kind}+{r.kind}"
+            old.activity_ids = sorted(set(old.activity_ids) | set(r.activity_ids))
+            old.chunk_ids = sorted(set(old.chunk_ids) | set(r.chunk_ids))
+            old.pulled_by = old.pulled_by or r.pulled_by
+            old.links = old.links + [x for x in r.links if x not in old.links]
+            old.ts = min(old.ts, r.ts)
 
-    # unassigned resolvers
+        for part in parts:
+            for r in part.result():
+                add(r)
+        return sorted(
+            _onto_write_ups_incidents(session, found, add), key=lambda r: (r.ts, r.incident, r.person)
+        )
+    finally:
+        if own:
+            w.close()
+
+
+def _unassigned_resolvers(
+    session: Session, since: datetime | None, until: datetime | None, cover: dict[str, set[str]]
+) -> list[Rescue]:
+    """Resolving acts by someone neither assigned before nor on call, where the data shows who was."""
     a = aliased(Activity)
     first = _first_assignment()
     routed = _routed_incidents()
@@ -264,21 +299,42 @@ def find_rescues(
         )
         .order_by(a.ts, a.id)
     )
-    for aid, inc, pid, ts, chunk, scope, cls, inc_chunk in session.execute(stmt):
-        add(
-            Rescue(
-                incident=str(inc),
-                scope=scope,
-                incident_class=cls,
-                person=pid,
-                kind="unassigned-resolver",
-                ts=ts,
-                activity_ids=[aid],
-                chunk_ids=sorted({c for c in (chunk, inc_chunk) if c}),
-            )
-        )
+    return [
+        _sql_rescue("unassigned-resolver", inc, scope, cls, pid, ts, [aid], chunk, inc_chunk)
+        for aid, inc, pid, ts, chunk, scope, cls, inc_chunk in session.execute(stmt)
+    ]
 
-    # pulled in by name (mention, manual reassignment), then acted
+
+def _sql_rescue(
+    kind: str,
+    inc: Any,
+    scope: str,
+    cls: str | None,
+    pid: str,
+    ts: datetime,
+    activity_ids: list[int],
+    chunk: str | None,
+    inc_chunk: str | None,
+    pulled_by: str | None = None,
+) -> Rescue:
+    """A rescue found by one of the SQL rules, linked to its activities and its and the incident's chunks."""
+    return Rescue(
+        incident=str(inc),
+        scope=scope,
+        incident_class=cls,
+        person=pid,
+        kind=kind,
+        ts=ts,
+        pulled_by=pulled_by,
+        activity_ids=activity_ids,
+        chunk_ids=sorted({c for c in (chunk, inc_chunk) if c}),
+    )
+
+
+def _pulled_in(
+    session: Session, since: datetime | None, until: datetime | None, cover: dict[str, set[str]]
+) -> list[Rescue]:
+    """Pulled in by name (a mention, a manual reassignment), then acted, when neither assigned nor on call."""
     m = aliased(Activity)
     x = aliased(Activity)
     acted = (
@@ -320,29 +376,14 @@ def find_rescues(
         .order_by(m.ts, m.id)
     )
     by_keys = _slack_keys(session)
+    canon = _canonical_map(session)
+    out = []
     for mid, inc, pid, ts, chunk, detail, scope, cls, inc_chunk, acted_id in session.execute(stmt):  # type: ignore[misc]
         by = _pulled_by(detail, by_keys)
-        add(
-            Rescue(
-                incident=str(inc),
-                scope=scope,
-                incident_class=cls,
-                person=pid,
-                kind="pulled-in",
-                ts=ts,
-                pulled_by=canon.get(by, by) if by else None,
-                activity_ids=sorted({mid, int(acted_id)}),
-                chunk_ids=sorted({c for c in (chunk, inc_chunk) if c}),
-            )
-        )
-
-    for r in _chat_fixes(session, since, until, cover):
-        add(r)
-    for r in _routed_away(session, since, until):
-        add(r)
-    for r in _judged_rescues(session, since, until, cover):
-        add(r)
-    return sorted(_onto_write_ups_incidents(session, found, add), key=lambda r: (r.ts, r.incident, r.person))
+        pulled_by = canon.get(by, by) if by else None
+        ids = sorted({mid, int(acted_id)})
+        out.append(_sql_rescue("pulled-in", inc, scope, cls, pid, ts, ids, chunk, inc_chunk, pulled_by))
+    return out
 
 
 def _onto_write_ups_incidents(
