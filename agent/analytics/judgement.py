@@ -374,6 +374,10 @@ def _named_here(low: str, name: str) -> bool:
     return False
 
 
+JUDGE_MEMO = "understudy.judged"
+"""The session-info key under which :func:`judge` memoises its facts per window."""
+
+
 def judge(session: Session, since: datetime | None = None, until: datetime | None = None) -> list[Fact]:
     """Pull-ins and fixes in the window: judged from stored messages, plus those stored as such.
 
@@ -381,7 +385,7 @@ def judge(session: Session, since: datetime | None = None, until: datetime | Non
     and later calls read the positive verdicts back instead of judging every message again."""
     from agent.analytics.judged import JudgedMessage, rules_fingerprint, store_verdicts
 
-    memo = session.info.setdefault("understudy.judged", {})
+    memo = session.info.setdefault(JUDGE_MEMO, {})
     if (since, until) in memo:
         return memo[(since, until)]
     person = func.coalesce(Person.merged_into, Person.id)

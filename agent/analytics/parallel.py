@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from agent.analytics.judgement import JUDGE_MEMO
+
 T = TypeVar("T")
 
 THREADS_ENV = "UNDERSTUDY_MAP_THREADS"
@@ -31,9 +33,6 @@ THREADS_ENV = "UNDERSTUDY_MAP_THREADS"
 
 MAX_THREADS = 4
 """The map has about six independent parts of unequal size; more threads than this only wait."""
-
-JUDGE_MEMO = "understudy.judged"
-"""The session-info key under which :func:`agent.analytics.judgement.judge` memoises its facts."""
 
 
 def thread_count() -> int:
@@ -61,9 +60,9 @@ class Workers:
     """Runs ``fn(session, *args)`` for the map's parts: on threads with sessions of their own when it is
     safe (see the module's docstring), else at once on the caller's session."""
 
-    def __init__(self, session: Session, threads: int | None = None) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        n = thread_count() if threads is None else max(1, threads)
+        n = thread_count()
         threaded = n > 1 and _shareable(session)
         self.pool = ThreadPoolExecutor(n, thread_name_prefix="understudy-map") if threaded else None
 

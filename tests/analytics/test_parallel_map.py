@@ -3,6 +3,7 @@ and one after the other whenever another connection would not see what the calle
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -90,4 +91,6 @@ def test_thread_count_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ValueError, match=THREADS_ENV):
         thread_count()
     monkeypatch.delenv(THREADS_ENV)
-    assert 1 <= thread_count() <= 4
+    for cores, threads in ((16, 4), (2, 2), (1, 1), (None, 1)):  # one per core, at most 4
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        assert thread_count() == threads
