@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
@@ -322,6 +323,14 @@ def _utc_text(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+UTC_TEXT_CACHE = 1 << 12
+"""Distinct instants whose stored text :func:`bulk_insert` remembers: a record's activities mostly share
+its time, so a batch formats each instant once. Equal aware datetimes are the same instant (whatever their
+offsets) and so the same UTC text; a naive one raises each time (errors are not cached)."""
+
+_utc_text_cached = lru_cache(maxsize=UTC_TEXT_CACHE)(_utc_text)
+
+
 def _bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
     """A column's bind processor for :func:`bulk_insert`: SQLAlchemy's own, or a faster one with its output.
 
@@ -334,7 +343,7 @@ def _bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | No
         return original
     if isinstance(column_type, UTCDateTime):
         storage = getattr(column_type.impl.dialect_impl(dialect), "_storage_format", None)
-        return _utc_text if storage == _SQLITE_DATETIME_FORMAT else original
+        return _utc_text_cached if storage == _SQLITE_DATETIME_FORMAT else original
     if isinstance(impl, JSON) and original is not None and _JSON_DUMPS is not None:
         if dialect._json_serializer is not None or impl._str_impl.bind_processor(dialect) is not None:
             return original

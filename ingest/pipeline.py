@@ -598,6 +598,16 @@ class Ingestor:
             counter[0] += counts[index]  # redacted by the child reader
             return value
 
+        def red_detail(value: Any, seen: dict[int, tuple[Any, int]]) -> Any:
+            """``red(value, None, …) or None``, once per object: a record's activities often share one detail
+            dict (a commit's per scope); every use still counts its secrets, as a call per activity did."""
+            hit = seen.get(id(value))
+            if hit is None:
+                found = [0]
+                hit = seen[id(value)] = (_redact_value(value, found) or None, found[0])
+            counter[0] += hit[1]
+            return hit[0]
+
         new_rows: list[dict[str, Any]] = []
         updated_rows: list[dict[str, Any]] = []
         for rec, digest, rid in todo:
@@ -694,6 +704,7 @@ class Ingestor:
             first_chunk = mine[0]["id"] if mine else None
 
             linked = self._link_incidents(rec, known_incidents)
+            details: dict[int, tuple[Any, int]] = {}  # one redaction per detail object the activities share
             for ai, a in enumerate(rec.activities):
                 pid = resolver.resolve(s, a.person)
                 if pid is None:
@@ -711,7 +722,9 @@ class Ingestor:
                         incident=linked.get(a.incident or "", a.incident),
                         source=rec.kind,
                         chunk_id=chunk_ids.get(a.chunk_locator or "") or only_chunk,
-                        detail=red(a.detail, counts, nc + ai) or None,
+                        detail=red_detail(a.detail, details)
+                        if counts is None
+                        else red(a.detail, counts, nc + ai) or None,
                     )
                 )
             for ii, inc in enumerate(rec.incidents):

@@ -128,6 +128,30 @@ class Mailmap:
         return sorted(a for a in found if a.lower() not in (email.lower(), name.lower()))
 
 
+class _IdentityMemo:
+    """Per repository: whether an identity is a bot, and its mailmap links, found once per identity (a
+    history repeats a few dozen authors over thousands of commits); each record gets its own links list."""
+
+    def __init__(self, mailmap: Mailmap) -> None:
+        self.mailmap = mailmap
+        self._bots: dict[tuple[str, str], bool] = {}
+        self._links: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def is_bot(self, name: str, email: str) -> bool:
+        key = (name, email)
+        hit = self._bots.get(key)
+        if hit is None:
+            hit = self._bots[key] = is_bot(name, email)
+        return hit
+
+    def links(self, email: str, name: str) -> list[str]:
+        key = (email, name)
+        hit = self._links.get(key)
+        if hit is None:
+            hit = self._links[key] = tuple(self.mailmap.links(email, name))
+        return list(hit)
+
+
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         ["git", *GIT_CONFIG, "-C", str(repo), *args],
@@ -205,6 +229,7 @@ class GitAdapter(Adapter):
         if _git(path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
             return  # an empty repository: nothing to read, nothing wrong
         mailmap = Mailmap.parse(self._mailmap_text(path))
+        memo = _IdentityMemo(mailmap)
         proc = subprocess.Popen(
             [
                 "git",
@@ -230,9 +255,9 @@ class GitAdapter(Adapter):
                 *complete, pending = pending.split(COMMIT_START)
                 for entry in complete:
                     if entry:
-                        yield self._commit(path, name, entry, mailmap)
+                        yield self._commit(path, name, entry, mailmap, memo)
             if pending:
-                yield self._commit(path, name, pending, mailmap)
+                yield self._commit(path, name, pending, mailmap, memo)
             err = proc.stderr.read()
         finally:
             proc.stdout.close()
@@ -251,8 +276,12 @@ class GitAdapter(Adapter):
         return shown.stdout.decode("utf-8", "replace") if shown.returncode == 0 else ""
 
     @staticmethod
-    def _commit(path: Path, repo: str, entry: bytes, mailmap: Mailmap) -> Record | Problem:
-        """One commit's log entry as a record."""
+    def _commit(
+        path: Path, repo: str, entry: bytes, mailmap: Mailmap, memo: _IdentityMemo | None = None
+    ) -> Record | Problem:
+        """One commit's log entry as a record (``memo``: what the repository's earlier commits found of the same identities)."""
+        if memo is None:
+            memo = _IdentityMemo(mailmap)
         text = entry.decode("utf-8", "replace")
         parts = text.split(FIELD)
         if len(parts) < 7:
@@ -289,7 +318,7 @@ class GitAdapter(Adapter):
             )
         for p_name, p_email, role in people:
             ident = (p_email or p_name).lower()
-            if ident in seen or is_bot(p_name, p_email):
+            if ident in seen or memo.is_bot(p_name, p_email):
                 continue
             seen.add(ident)
             person = build(
@@ -297,7 +326,7 @@ class GitAdapter(Adapter):
                 source="git",
                 name=p_name or None,
                 email=p_email or None,
-                links=mailmap.links(p_email, p_name) if p_email else [],
+                links=memo.links(p_email, p_name) if p_email else [],
             )
             detail = {"sha": sha, "role": role, "files": changed}
             activities.extend(
