@@ -123,8 +123,39 @@ def run_step(name: str, args: dict[str, Any], work: Path, extra_path: str | None
     return result
 
 
+PROBE_LOOPS = 6_000_000
+"""Iterations of the pure-Python loop :func:`cpu_probe` times: about half a second of one core here."""
+
+_BURN = "import time\nt = time.perf_counter()\nx = 0\nfor i in range({n}):\n    x += i\nprint(time.perf_counter() - t)"
+
+
+def cpu_probe(loops: int = PROBE_LOOPS) -> dict[str, float | None]:
+    """How fast one core runs Python now, and how much a second process adds.
+
+    The same pure-Python loop runs alone (best of two: ``loop_seconds``, which shows how fast this host
+    was during the bench, so runs on a host busy elsewhere can be compared), then as two copies at once:
+    ``parallel_throughput`` is 2 × the time alone ÷ the slower copy's time. Two full cores give about 2;
+    two hyperthreads of one core, or a host that is busy elsewhere, less. It bounds what a second process
+    (a child reader, a map worker) can win here. ``None`` where the probe could not run."""
+    code = _BURN.format(n=int(loops))
+
+    def together(k: int) -> list[float]:
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+            for _ in range(k)
+        ]
+        return [float(proc.communicate()[0]) for proc in procs]
+
+    try:
+        alone = min(together(1)[0] for _ in range(2))
+        pair = max(together(2))
+    except (OSError, ValueError):
+        return {"loop_seconds": None, "parallel_throughput": None}
+    return {"loop_seconds": alone, "parallel_throughput": 2 * alone / pair if pair > 0 else None}
+
+
 def machine() -> dict[str, Any]:
-    """What this machine is."""
+    """What this machine is (``loop_seconds`` and ``parallel_throughput``: see :func:`cpu_probe`)."""
     cpu = platform.processor() or ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -157,6 +188,7 @@ def machine() -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "versions": versions,
         "load_average_start": os.getloadavg(),
+        **cpu_probe(),
     }
 
 
@@ -203,6 +235,7 @@ def measure(quick: bool, work: Path, onnx_site: str | None) -> dict[str, Any]:
     res["startup"] = run_step("startup", {"home": str(home)}, work)
     res["total_s"] = time.perf_counter() - t_all
     res["machine"]["load_average_end"] = os.getloadavg()
+    res["machine"]["loop_seconds_end"] = cpu_probe()["loop_seconds"]
     res["ratios"] = ratios(res)
     return res
 
@@ -294,6 +327,7 @@ def run_benches(names: list[str], ctx: Context) -> dict[str, Any]:
         started = datetime.now(UTC).isoformat()
         res = BENCHES[name].measure(ctx)
         info["load_average_end"] = os.getloadavg()
+        info["loop_seconds_end"] = cpu_probe()["loop_seconds"]
         res.update(machine=info, quick=ctx.quick, started=started, total_s=time.perf_counter() - t0)
         out[name] = res
     return out
@@ -481,7 +515,23 @@ def run_line(res: dict[str, Any]) -> str:
         f"Run {res['started'][:19]} UTC, {res['total_s'] / 60:,.1f} minutes"
         + (" (**quick mode: small sizes, not the real figures**)" if res.get("quick") else "")
         + f"; load average at start {', '.join(f'{x:.1f}' for x in m['load_average_start'])}, at end "
-        f"{', '.join(f'{x:.1f}' for x in m['load_average_end'])} on {m['cores']} cores."
+        f"{', '.join(f'{x:.1f}' for x in m['load_average_end'])} on {m['cores']} cores"
+        + (
+            f"; a reference loop of {PROBE_LOOPS / 1e6:g}M Python additions took {m['loop_seconds']:.2f} s"
+            + (
+                f" at the start, {m['loop_seconds_end']:.2f} s at the end"
+                if m.get("loop_seconds_end")
+                else ""
+            )
+            if m.get("loop_seconds")
+            else ""
+        )
+        + (
+            f"; two CPU-bound processes together did {m['parallel_throughput']:.2f}× the work of one"
+            if m.get("parallel_throughput")
+            else ""
+        )
+        + "."
     )
 
 

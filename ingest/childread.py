@@ -60,7 +60,16 @@ CHILD_READ_BY_DEFAULT = False
 """Off unless asked for (``read_child_min_bytes`` / ``UNDERSTUDY_READ_CHILD_MIN_BYTES``, e.g. 8388608). Measured
 back to back on the scale-35 sample organisation (119,776 records) on these 2 cores: at load 6-7 the child path
 took 69.6 s against 59.1 s in-process (24% more CPU: pickling); at load 2.5-3 it took 54.8 and 55.8 s against
-53.4 and 59.1 s. No run showed a gain, so the default stays in-process until a machine with idle cores does."""
+53.4 and 59.1 s. No run showed a gain, so the default stays in-process until a machine with idle cores does.
+
+Why, measured 2026-12-03 on the scale-20 organisation (69,234 records) at load 0.2-0.9: in-process 27.2-30.6 s;
+a child per group 30.4-30.9 s; a prototype with one child reading every group ahead of the parent (so that
+the child never waits for a group to start) 30.3-31.3 s, and not kept. The child alone, draining every group
+without a parent storing, took 20.7 s (parsing, hashing, pickling), the in-process run's share of it about
+17 s. The cause is the machine: two copies of a pure-Python loop run side by side each take 1.5-1.9× as long
+as one alone (``evals.bench.cpu_probe``: parallel throughput 1.05-1.32 that day), so the second "core" adds
+a third of one at best, which pickling every record (about 20% more CPU) takes back. A gain needs two real
+cores, or cutting what the child sends."""
 
 
 def use_child(total_bytes: int, min_bytes: int | None) -> bool:

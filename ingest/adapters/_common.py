@@ -61,7 +61,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import ijson
 from dateutil import parser as dateparser
 
-from ingest.adapters.base import Shape, iter_json_items, json_shape
+from ingest.adapters.base import Shape, iter_json_items, json_shape, json_value
 from ingest.records import PersonRef, Problem, slug
 
 EXCERPT_CHARS = 200
@@ -540,8 +540,7 @@ def items_or_problem(path: Path, prefix: str) -> Iterator[Any]:
 def load_or_problem(path: Path) -> Any:
     """Load a small JSON file, or a Problem saying why it could not be read."""
     try:
-        with path.open("rb") as fh:
-            return json.load(fh)
+        return json_value(path.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         return Problem(path=str(path), reason=f"invalid JSON: {excerpt(str(exc), 160)}")
     except OSError as exc:

@@ -10,6 +10,7 @@ quarantines those and goes on).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import ijson
+import orjson
 
 from ingest.records import Problem, Record
 
@@ -133,16 +135,69 @@ def _read_shape(path: Path, max_events: int) -> Shape | None:
         return None
 
 
+_LONG_DIGITS = re.compile(rb"[0-9]{19,}")
+"""A run of digits that may be an integer beyond 64 bits, which orjson reads as a float (``json`` and ijson
+keep it an integer): such input takes the standard parsers."""
+
+WHOLE_FILE_MAX_BYTES = 16 << 20
+"""Files up to this size are parsed whole by orjson (a few times faster than streaming); larger ones stream
+through ijson, so an export of any size is read in bounded memory."""
+
+
+def json_value(data: bytes | str) -> Any:
+    """``json.loads(data)``, parsed by orjson where that gives the same value (about three times faster).
+
+    Whatever orjson refuses (broken JSON, UTF-16 or a byte-order mark, ``NaN``, lone surrogates, numbers
+    out of range) and any integer that might exceed 64 bits (:data:`_LONG_DIGITS`) takes ``json`` itself,
+    so the values and the errors are ``json``'s."""
+    if _LONG_DIGITS.search(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data)
+
+
+def _at_prefix(doc: Any, prefix: str) -> list[Any]:
+    """What ``ijson.items(…, prefix)`` yields from the parsed document ``doc``: map keys and ``item``
+    (every element of an array), joined by dots."""
+    nodes = [doc]
+    for part in prefix.split("."):
+        found: list[Any] = []
+        for node in nodes:
+            if isinstance(node, dict):
+                if part in node:
+                    found.append(node[part])
+            elif isinstance(node, list) and part == "item":
+                found.extend(node)
+        nodes = found
+    return nodes
+
+
 def iter_json_items(path: Path, prefix: str) -> Iterator[Any]:
-    """Stream the items of the array at ``prefix`` ('item' for a top-level array, 'incidents.item' ...)."""
+    """Stream the items of the array at ``prefix`` ('item' for a top-level array, 'incidents.item' ...).
+
+    A file up to :data:`WHOLE_FILE_MAX_BYTES` that orjson parses to the same values (see :func:`json_value`)
+    is parsed whole; any other file, broken ones included, streams through ijson from its start, so
+    the items before a parse error and the error itself are ijson's. (One difference: a top-level key
+    repeated in one object yields only its last array whole, where ijson streams every one.)"""
+    if path.stat().st_size <= WHOLE_FILE_MAX_BYTES:
+        data = path.read_bytes()
+        if _LONG_DIGITS.search(data) is None:
+            try:
+                doc = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                yield from _at_prefix(doc, prefix)
+                return
     with path.open("rb") as fh:
         yield from ijson.items(fh, prefix, use_float=True)
 
 
 def load_json(path: Path) -> Any:
     """Load a small JSON file (users lists, day files of a chat export)."""
-    with path.open("rb") as fh:
-        return json.load(fh)
+    return json_value(path.read_bytes())
 
 
 REGISTRY: dict[str, Adapter] = {}

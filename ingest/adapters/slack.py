@@ -37,7 +37,7 @@ from ingest.adapters._common import (
     item_problem,
     service_scope,
 )
-from ingest.adapters.base import Adapter, ReadContext, Shape, register
+from ingest.adapters.base import Adapter, ReadContext, Shape, json_value, register
 from ingest.records import ActivityIn, ChunkIn, PersonRef, Problem, Record
 
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
@@ -353,7 +353,7 @@ class SlackAdapter(Adapter):
     def _load(self, tree: _Tree, name: str) -> Any:
         """JSON of one entry, or a Problem naming the export and entry."""
         try:
-            return json.loads(tree.read(name))
+            return json_value(tree.read(name))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return self._problem(tree, name, f"invalid JSON: {excerpt(str(exc), 160)}")
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError) as exc:

@@ -57,3 +57,27 @@ def test_unknown_bench_is_a_usage_error(files):
     with pytest.raises(SystemExit) as exc:
         bench.main(["--only", "nope"])
     assert exc.value.code == 2
+
+
+def test_the_run_line_states_how_fast_one_core_ran_and_what_a_second_process_adds():
+    res = {
+        "started": "2026-12-03T10:00:00.000000+00:00",
+        "total_s": 90.0,
+        "machine": {"cores": 2, "load_average_start": [0.2, 0.1, 0.1], "load_average_end": [1.0, 0.5, 0.2]},
+    }
+    older = bench.run_line(res)  # figures stored before the probe existed
+    assert "on 2 cores." in older and "together" not in older
+    probe = bench.cpu_probe(loops=300_000)
+    res["machine"].update(probe)
+    measured = probe["parallel_throughput"]
+    assert probe["loop_seconds"] is not None and probe["loop_seconds"] > 0
+    # two processes together: more than a third of one core's work, less than three cores' worth
+    assert measured is not None and 0.3 < measured < 3.0, measured
+    line = bench.run_line(res)
+    assert f"two CPU-bound processes together did {measured:.2f}× the work of one." in line
+    res["machine"]["loop_seconds_end"] = 2 * probe["loop_seconds"]  # the host slowed down during the bench
+    assert f" at the start, {2 * probe['loop_seconds']:.2f} s at the end;" in bench.run_line(res)
+    assert (
+        f"a reference loop of {bench.PROBE_LOOPS / 1e6:g}M Python additions took {probe['loop_seconds']:.2f} s"
+        in line
+    )
