@@ -509,30 +509,24 @@ Chroma server, it divides by N. Storage without the model runs at {store_rate:,.
 
 
 def run_line(res: dict[str, Any]) -> str:
-    """When a bench ran, how long, and how loaded the machine was."""
+    """When a bench ran, how long, how loaded the machine was and how fast its cores ran (:func:`cpu_probe`)."""
     m = res["machine"]
-    return (
+    clauses = [
         f"Run {res['started'][:19]} UTC, {res['total_s'] / 60:,.1f} minutes"
-        + (" (**quick mode: small sizes, not the real figures**)" if res.get("quick") else "")
-        + f"; load average at start {', '.join(f'{x:.1f}' for x in m['load_average_start'])}, at end "
-        f"{', '.join(f'{x:.1f}' for x in m['load_average_end'])} on {m['cores']} cores"
-        + (
-            f"; a reference loop of {PROBE_LOOPS / 1e6:g}M Python additions took {m['loop_seconds']:.2f} s"
-            + (
-                f" at the start, {m['loop_seconds_end']:.2f} s at the end"
-                if m.get("loop_seconds_end")
-                else ""
-            )
-            if m.get("loop_seconds")
-            else ""
+        + (" (**quick mode: small sizes, not the real figures**)" if res.get("quick") else ""),
+        f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_start'])}, at end "
+        f"{', '.join(f'{x:.1f}' for x in m['load_average_end'])} on {m['cores']} cores",
+    ]
+    if m.get("loop_seconds"):
+        loop = f"a reference loop of {PROBE_LOOPS / 1e6:g}M Python additions took {m['loop_seconds']:.2f} s"
+        if m.get("loop_seconds_end"):
+            loop += f" at the start, {m['loop_seconds_end']:.2f} s at the end"
+        clauses.append(loop)
+    if m.get("parallel_throughput"):
+        clauses.append(
+            f"two CPU-bound processes together did {m['parallel_throughput']:.2f}× the work of one"
         )
-        + (
-            f"; two CPU-bound processes together did {m['parallel_throughput']:.2f}× the work of one"
-            if m.get("parallel_throughput")
-            else ""
-        )
-        + "."
-    )
+    return "; ".join(clauses) + "."
 
 
 def _parts(ret: dict[str, Any]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import ijson
 import pytest
@@ -92,7 +91,9 @@ def test_a_file_above_the_limit_streams_with_the_same_items(tmp_path, monkeypatc
     monkeypatch.setattr(base, "WHOLE_FILE_MAX_BYTES", 100)
     opened: list[str] = []
     real_items = ijson.items
-    monkeypatch.setattr(base.ijson, "items", lambda fh, *a, **k: opened.append(fh.name) or real_items(fh, *a, **k))
+    monkeypatch.setattr(
+        base.ijson, "items", lambda fh, *a, **k: opened.append(fh.name) or real_items(fh, *a, **k)
+    )
     assert list(base.iter_json_items(path, "incidents.item")) == whole and len(whole) == 200
     assert opened == [str(path)], "a file above the limit must stream through ijson"
 
