@@ -32,6 +32,7 @@ from sqlalchemy import (
     event,
     insert,
     inspect,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -145,7 +146,17 @@ class Activity(Base):
     __table_args__ = (
         Index("ix_activity_scope_person", "scope", "person_id"),
         Index("ix_activity_ts", "ts"),
-        Index("ix_activity_incident", "incident"),
+        # it carries the action, person and time, so the rescue rules' grouped scans per incident read the
+        # index alone; activities on no incident (commits, most deploys and chat) are left out of it
+        Index(
+            "ix_activity_incident_action",
+            "incident",
+            "action",
+            "person_id",
+            "ts",
+            sqlite_where=text("incident IS NOT NULL"),
+            postgresql_where=text("incident IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, case, extract, func, literal, select
+from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import Session
 
 from agent.analytics.capability import PRESENCE_ACTIONS
@@ -159,9 +159,11 @@ def aggregate(
     """Per (scope, period) stats, from two GROUP BY queries (plain scopes, then incident classes).
 
     ``period`` is '' unless ``by_month`` (then 'YYYY-MM', UTC). Only rows joined to a person count:
-    bots and integrations have no people row. The database sums each (scope, person) once — events,
-    weight, pages, acts beyond presence and the off-hours and sleep counts — grouped by the stored person id, in the order
-    of the (scope, person) index; merged people are added up here.
+    bots and integrations have no people row. The database counts each (scope, person, action) once,
+    with its off-hours and sleep counts, in the order of the (scope, person, action, ts) index, which
+    holds every column the plain-scope query reads; the weight, pages and acts beyond presence follow
+    from the action, here, as do merged people's sums. (Summing a weight per row in SQL instead cost
+    most of the query.)
     """
     rule = rule or HeroRule()
     weights = rule.weight_table()
@@ -179,19 +181,11 @@ def aggregate(
     zone_col = func.coalesce(Person.timezone, org_zone)
     offset = offset_expr(epoch, zone_col, zones, org_zone, span[0], span[1], ts_col=Activity.ts)
 
-    doing = case((Activity.action.in_(PRESENCE_ACTIONS), 0), else_=1)
-    is_page = Activity.action.in_(sorted(PAGE_ACTIONS))
-    page = case((is_page, 1), else_=0)
     band = hour_band_expr(epoch, offset)
-    weight = case(
-        *[(Activity.action == a, literal(w, Float)) for a, w in sorted(weights.items())],
-        else_=literal(1.0, Float),
-    )
-    packed = [func.sum(packed_band_expr(epoch, offset, page))]
-    exact = [  # the same three counts, band computed three times: for a group too big to pack
+    packed = [func.sum(packed_band_expr(epoch, offset))]
+    exact = [  # the same two counts, band computed twice: for a group too big to pack
         func.sum(case((band == OFF_HOURS, 1), else_=0)),
         func.sum(case((band == SLEEP, 1), else_=0)),
-        func.sum(case((is_page & (band == SLEEP), 1), else_=0)),
     ]
     out: dict[tuple[str, str], ScopeStats] = {}
 
@@ -211,6 +205,7 @@ def aggregate(
         keys = [scope_col, Activity.person_id]
         if by_month:
             keys += [extract("year", Activity.ts), extract("month", Activity.ts)]
+        keys.append(Activity.action)  # last: a group's weight, pages and acts follow from it
 
         def grouped(
             bands: list[Any],
@@ -219,7 +214,7 @@ def aggregate(
             extra: Any = extra,
             wanted: set[str] | None = wanted,
         ) -> Any:
-            stmt = select(*keys, func.count(), func.sum(weight), func.sum(page), func.sum(doing), *bands)
+            stmt = select(*keys, func.count(), *bands)
             stmt = stmt.select_from(Activity).join(Person, Person.id == Activity.person_id)
             if extra is not None:
                 stmt = stmt.join(Incident, Incident.key == Activity.incident).where(
@@ -239,16 +234,17 @@ def aggregate(
         for row in rows:
             scope = prefix + row[0]
             period = f"{int(row[2]):04d}-{int(row[3]):02d}" if by_month else ""
-            n, w, pages, acts, off, sleep, sleep_pages = row[-7:]
+            action, n, off, sleep = row[-4:]
+            n, is_page = int(n), action in PAGE_ACTIONS
             stats = out.setdefault((scope, period), ScopeStats(scope))
             p = stats.people.setdefault(canonical.get(row[1], row[1]), PersonStats())
-            p.weight += float(w)
-            p.events += int(n)
-            p.pages += int(pages)
-            p.doing += int(acts)
+            p.weight += weights.get(action, 1.0) * n
+            p.events += n
+            p.pages += n if is_page else 0
+            p.doing += 0 if action in PRESENCE_ACTIONS else n
             p.off_events += int(off)
             p.sleep_events += int(sleep)
-            p.sleep_pages += int(sleep_pages)
+            p.sleep_pages += int(sleep) if is_page else 0
     for key in sorted(out):  # scopes, and people within them, in id order whatever the database's
         st = out.pop(key)
         st.people = dict(sorted(st.people.items()))

@@ -102,15 +102,16 @@ def offset_expr(
     """
     org = zone_or_none(org_zone) or ZoneInfo("UTC")
     org_case = _period_case(epoch, offset_periods(org, start, end), ts_col)
-    whens = []
+    whens: dict[str, Any] = {}
     for name in sorted(z for z in zones if z):
         zone = zone_or_none(name)
         if zone is None or name == org_zone:
             continue
-        whens.append((zone_col == name, _period_case(epoch, offset_periods(zone, start, end), ts_col)))
+        whens[name] = _period_case(epoch, offset_periods(zone, start, end), ts_col)
     if not whens:
         return org_case
-    return case(*whens, else_=org_case)
+    # CASE zone WHEN ... : the zone is read once per row, not once per zone compared
+    return case(whens, value=zone_col, else_=org_case)
 
 
 def band_expr(epoch: Any, offset: Any) -> Any:
@@ -160,36 +161,25 @@ def hour_band_expr(epoch: Any, offset: Any) -> Any:
 PACK_BASE = 1_000_000
 """Radix of :func:`packed_band_expr`'s sums: each count packed must stay below it (a million rows per group)."""
 
-PACK_WIDTH = 13
-"""Digits of one slot of the packed table (PACK_BASE² + PACK_BASE fits)."""
 
+def packed_band_expr(epoch: Any, offset: Any) -> Any:
+    """SQL: one integer per row whose sum is off + sleep·PACK_BASE (band computed once, from the 168-hour
+    table: a short string, since SQLite's ``substr`` walks a text from its start on every row).
 
-def _packed_table() -> str:
-    """Per local hour of the week and page flag, the slot value: off 1, sleep PACK_BASE, sleep page + PACK_BASE²."""
-    slots = []
-    for band in week_hour_bands():
-        for page in (0, 1):
-            code = int(band)
-            value = 1 if code == OFF_HOURS else (PACK_BASE + page * PACK_BASE**2 if code == SLEEP else 0)
-            slots.append(str(value).rjust(PACK_WIDTH, "0"))
-    return "".join(slots)
-
-
-def packed_band_expr(epoch: Any, offset: Any, page: Any) -> Any:
-    """SQL: one integer per row whose sum is off + sleep·PACK_BASE + sleep_pages·PACK_BASE² (band computed once).
-
-    ``page`` is a SQL 0/1 expression. Unpack a group's sum with :func:`unpack_bands`.
+    Unpack a group's sum with :func:`unpack_bands`.
     """
-    hour_of_week = ((epoch + offset) // 3600) % HOURS_PER_WEEK
-    start = cast((hour_of_week * 2 + page) * PACK_WIDTH + 1, Integer)
-    return cast(func.substr(literal(_packed_table(), String), start, PACK_WIDTH), BigInteger)
+    band = hour_band_expr(epoch, offset)
+    return case(
+        (band == OFF_HOURS, literal(1, BigInteger)),
+        (band == SLEEP, literal(PACK_BASE, BigInteger)),
+        else_=literal(0, BigInteger),
+    )
 
 
-def unpack_bands(total: int) -> tuple[int, int, int]:
-    """(off-hours events, sleep events, sleep pages) from a sum of :func:`packed_band_expr`."""
-    rest, off = divmod(int(total), PACK_BASE)
-    sleep_pages, sleep = divmod(rest, PACK_BASE)
-    return off, sleep, sleep_pages
+def unpack_bands(total: int) -> tuple[int, int]:
+    """(off-hours events, sleep events) from a sum of :func:`packed_band_expr`."""
+    sleep, off = divmod(int(total), PACK_BASE)
+    return off, sleep
 
 
 def band_of(ts: datetime, zone_name: str | None, org_zone: str = "UTC") -> int:

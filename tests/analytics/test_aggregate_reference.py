@@ -100,4 +100,4 @@ def test_week_hour_table_and_packing() -> None:
     assert len(table) == 168
     # hour 0 is Thursday 00:00 local: sleep; Thursday 10:00 business; Saturday 12:00 off-hours
     assert table[0] == str(SLEEP) and table[10] == str(BUSINESS) and table[2 * 24 + 12] == "1"
-    assert unpack_bands(7 + 5 * PACK_BASE + 3 * PACK_BASE**2) == (7, 5, 3)
+    assert unpack_bands(7 + 5 * PACK_BASE) == (7, 5)
