@@ -160,8 +160,7 @@ def aggregate(
 
     ``period`` is '' unless ``by_month`` (then 'YYYY-MM', UTC). Only rows joined to a person count:
     bots and integrations have no people row. The database counts each (scope, person, action) once,
-    with its off-hours and sleep counts, in the order of the (scope, person, action, ts) index, which
-    holds every column the plain-scope query reads; the weight, pages and acts beyond presence follow
+    with its off-hours and sleep counts; the weight, pages, sleep pages and acts beyond presence follow
     from the action, here, as do merged people's sums. (Summing a weight per row in SQL instead cost
     most of the query.)
     """
