@@ -25,7 +25,6 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,7 @@ from ingest.db import (
 )
 from ingest.identity import AliasFileError, RunResolver, apply_aliases, load_aliases_file
 from ingest.records import SOURCE_KINDS, Problem, Record, file_hash
-from ingest.redact import redact
+from ingest.redact import redact_stored
 from ingest.workspace import Workspace
 
 SOURCE_CHOICES = ("auto", *SOURCE_KINDS)
@@ -67,9 +66,6 @@ EMBED_BATCH = 256
 
 RUN_RUNNING, RUN_FACTS, RUN_DONE = "running", "facts", "done"
 """Ingest run states: ``facts`` is a ``--facts-only`` run, whose vectors the ``embed`` phase still owes."""
-
-REDACT_CACHE = 1 << 16
-"""Distinct texts whose redaction is remembered (names, keys, file paths and titles repeat across records)."""
 
 GC_YOUNG_THRESHOLD = 50_000
 """Net allocations between collections of the garbage collector's youngest generation during the facts
@@ -263,17 +259,9 @@ def chunk_id(kind: str, record_key: str, locator: str) -> str:
     return hashlib.sha256(f"{kind}|{record_key}|{locator}".encode()).hexdigest()[:32]
 
 
-@lru_cache(maxsize=REDACT_CACHE)
-def _redact_text(value: str) -> tuple[str, int]:
-    """``value`` redacted, and how many secrets were replaced (the same text recurs across a source)."""
-    # lone surrogates (from \ud800 escapes) cannot be stored as UTF-8 (found by tests/reliability)
-    value = value.encode("utf-8", errors="replace").decode("utf-8")
-    return redact(value)
-
-
 def _redact_value(value: Any, counter: list[int]) -> Any:
     if isinstance(value, str):
-        text, n = _redact_text(value)
+        text, n = redact_stored(value)
         counter[0] += n
         return text
     if isinstance(value, dict):

@@ -780,6 +780,22 @@ def redact(text: str) -> tuple[str, int]:
     return default_redactor().redact(text)
 
 
+STORED_CACHE = 1 << 16
+"""Distinct texts whose :func:`redact_stored` result is remembered within a process."""
+
+
+@lru_cache(maxsize=STORED_CACHE)
+def redact_stored(text: str) -> tuple[str, int]:
+    """:func:`redact` of a text about to be stored: lone surrogates (from ``\\ud800`` escapes, which
+    UTF-8 cannot hold) are replaced first, and the result is remembered.
+
+    The same text is redacted at several steps of an ingest: an adapter redacts a message for its
+    judgement text and again for a title excerpt, and the pipeline redacts every value it stores (the
+    judgement text among them, which is the message itself when it held no secret and was not cut).
+    One memo for all of them redacts each distinct text once; names, paths and titles also recur."""
+    return redact(text.encode("utf-8", errors="replace").decode("utf-8"))
+
+
 # --------------------------------------------------------------------------- measurement
 
 

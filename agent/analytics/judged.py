@@ -15,11 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, delete, insert
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, delete
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ingest.db import Base
+from ingest.db import Base, bulk_insert
 
 STORE_BATCH = 5000
 """Verdicts inserted per statement when a map stores what it judged."""
@@ -79,8 +79,9 @@ def store_verdicts(session: Session, verdicts: list[tuple[int, bool, list[str]]]
         try:
             own.execute(delete(JudgedMessage).where(JudgedMessage.rules != rules))
             for i in range(0, len(verdicts), STORE_BATCH):
-                own.execute(
-                    insert(JudgedMessage),
+                bulk_insert(
+                    own,
+                    JudgedMessage.__table__,  # type: ignore[arg-type]
                     [
                         {
                             "activity_id": aid,

@@ -175,9 +175,9 @@ def clean_text(text: str | None, names: dict[str, str] | None = None) -> str:
 
 def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
     """One line of at most ``limit`` characters, secrets redacted first (a cut secret no longer matches)."""
-    from ingest.redact import redact
+    from ingest.redact import redact_stored
 
-    flat = " ".join(redact(text or "")[0].split())
+    flat = " ".join(redact_stored(text or "")[0].split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
@@ -460,9 +460,9 @@ JUDGEMENT_CHARS = 1200
 
 def evidence_text(text: str | None) -> str:
     """A message's text for judgement: secrets redacted first, then cut (lines kept)."""
-    from ingest.redact import redact
+    from ingest.redact import redact_stored
 
-    red = redact(text or "")[0]
+    red = redact_stored(text or "")[0]
     return red if len(red) <= JUDGEMENT_CHARS else red[: JUDGEMENT_CHARS - 1] + "…"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import random
+import re
 
 import ijson
 import pytest
@@ -40,6 +42,31 @@ def _same(a: object, b: object) -> bool:
 @pytest.mark.parametrize("data", TRICKY)
 def test_json_value_is_json_loads(data):
     assert _same(base.json_value(data), json.loads(data))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"1" * 18,
+        b"1" * 19,
+        b"x" + b"9" * 18 + b"x" + b"0" * 19,
+        b"0" * 19,
+        "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩".encode(),  # Arabic-Indic digits: not [0-9]
+        b"12345678901234567890.5",
+        b'{"ts": "1690000000.123456", "id": 18446744073709551615}',
+    ],
+)
+def test_long_digit_runs_are_found_as_the_regex_finds_them(data):
+    assert base.has_long_digits(data) == (re.search(rb"[0-9]{19,}", data) is not None)
+
+
+def test_long_digit_runs_over_random_bytes():
+    rng = random.Random(13)
+    alphabet = b"0123456789" * 6 + b'.-e ",:[]{}\xff\x00a'
+    for _ in range(2000):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
+        assert base.has_long_digits(data) == (re.search(rb"[0-9]{19,}", data) is not None), data
 
 
 @pytest.mark.parametrize("data", [b'{"a": [1, 2', b'{"a": "\xff"}', b"[1,]", b""])

@@ -102,3 +102,23 @@ def test_a_deleted_message_takes_its_verdict_with_it(facts: Facts) -> None:
         s.execute(delete(Activity).where(Activity.id == last))
     with facts.ws.session() as s:
         assert s.scalar(select(func.count()).select_from(JudgedMessage)) == 2
+
+
+def test_stored_verdicts_hold_what_was_judged(facts: Facts) -> None:
+    last = _org(facts)
+    _facts(facts.ws)
+    with facts.ws.session() as s:
+        rows = {
+            aid: (positive, fix, pulled)
+            for aid, positive, fix, pulled in s.execute(
+                select(
+                    JudgedMessage.activity_id, JudgedMessage.positive, JudgedMessage.fix, JudgedMessage.pulled
+                )
+            )
+        }
+        raw = s.execute(select(func.count()).where(JudgedMessage.pulled.is_(None))).scalar()
+    assert sorted(rows.values(), key=repr) == sorted(
+        [(True, True, None), (True, False, ["UALICE"]), (False, False, None)], key=repr
+    )
+    assert rows[last] == (False, False, None)
+    assert raw == 2  # no pull-ins is SQL NULL, not the JSON text 'null'

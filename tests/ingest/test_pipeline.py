@@ -263,3 +263,31 @@ def test_a_name_in_a_postmortem_is_the_known_person_but_accounts_only_suggest(ws
     # a git account named Grant Slater with another email stays apart and is only suggested
     assert len(grants) == 2 and len(git_people) == 1
     assert grants in suggestions
+
+
+def test_each_distinct_text_is_redacted_once_per_run(ws, tmp_path, monkeypatch):
+    """An adapter redacts a message for its judgement text and the pipeline redacts what it stores:
+    the same text is scanned for secrets once, and secrets are still replaced and counted."""
+    from collections import Counter
+
+    from ingest import redact as redact_mod
+
+    scanned: Counter[str] = Counter()
+    real = redact_mod.Redactor.redact
+
+    def counting(self: redact_mod.Redactor, text: str) -> tuple[str, int]:
+        scanned[text] += 1
+        return real(self, text)
+
+    monkeypatch.setattr(redact_mod.Redactor, "redact", counting)
+    fresh = f" run {tmp_path.name}"  # a text no earlier test redacted (redactions are remembered)
+    slack = write_slack(tmp_path / "org", extra_text=fresh + " token=xoxb-1234567890-abcdefghij")
+    summary = ingest_paths(ws, [slack], facts_only=True)
+    assert any(fresh in t for t in scanned)
+    assert max(scanned.values()) == 1, scanned.most_common(3)
+    assert summary.redacted >= 1
+    with ws.session() as s:
+        stored = json.dumps([d for (d,) in s.execute(select(Activity.detail))])
+        texts = " ".join(t for (t,) in s.execute(select(Chunk.text)))
+    assert "xoxb-1234567890" not in stored + texts
+    assert "[REDACTED:" in stored and "[REDACTED:" in texts
