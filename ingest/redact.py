@@ -783,17 +783,29 @@ def redact(text: str) -> tuple[str, int]:
 STORED_CACHE = 1 << 16
 """Distinct texts whose :func:`redact_stored` result is remembered within a process."""
 
+STORED_CACHE_CHARS = 4096
+"""Longest text remembered: messages, names, paths and titles recur; a thread's or a section's whole text
+is met once, and remembering 65,536 of those could hold gigabytes."""
 
-@lru_cache(maxsize=STORED_CACHE)
+
 def redact_stored(text: str) -> tuple[str, int]:
     """:func:`redact` of a text about to be stored: lone surrogates (from ``\\ud800`` escapes, which
-    UTF-8 cannot hold) are replaced first, and the result is remembered.
+    UTF-8 cannot hold) are replaced first, and the result of a short text is remembered.
 
     The same text is redacted at several steps of an ingest: an adapter redacts a message for its
     judgement text and again for a title excerpt, and the pipeline redacts every value it stores (the
     judgement text among them, which is the message itself when it held no secret and was not cut).
-    One memo for all of them redacts each distinct text once; names, paths and titles also recur."""
+    One memo for all of them redacts each distinct short text once."""
+    if len(text) > STORED_CACHE_CHARS:
+        return _redact_storable(text)
+    return _remembered(text)
+
+
+def _redact_storable(text: str) -> tuple[str, int]:
     return redact(text.encode("utf-8", errors="replace").decode("utf-8"))
+
+
+_remembered = lru_cache(maxsize=STORED_CACHE)(_redact_storable)
 
 
 # --------------------------------------------------------------------------- measurement

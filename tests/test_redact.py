@@ -352,3 +352,33 @@ def test_rule_preconditions_never_hide_a_finding() -> None:
     ]
     texts += [f"twilio auth token: {HEX32}", f"SK{HEX32} and AC{HEX32}", f"PD routing key = {HEX32}"]
     assert [Redactor().redact(t) for t in texts] == [unguarded.redact(t) for t in texts]
+
+
+def test_redact_stored_remembers_short_texts_only(monkeypatch):
+    """The memo shared by adapters and pipeline holds short texts; a thread's whole text is not kept."""
+    from collections import Counter
+
+    from ingest import redact as redact_mod
+
+    scanned: Counter[str] = Counter()
+    real = redact_mod.Redactor.redact
+
+    def counting(self, text):
+        scanned[text] += 1
+        return real(self, text)
+
+    monkeypatch.setattr(redact_mod.Redactor, "redact", counting)
+    short = "memo check: export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    long = short + " and more text" * (redact_mod.STORED_CACHE_CHARS // 10)
+    for text in (short, long):
+        first, again = redact_mod.redact_stored(text), redact_mod.redact_stored(text)
+        assert first == again == redact_mod.redact(text) and first[1] == 1
+    assert scanned[short] == 2  # once by the memo, once by the check against redact() above
+    assert scanned[long] == 3  # not remembered: every call scans it
+
+
+def test_redact_stored_replaces_lone_surrogates():
+    from ingest.redact import redact_stored
+
+    text, n = redact_stored("bad \ud800 byte")
+    assert n == 0 and text.encode("utf-8") == b"bad ? byte"
