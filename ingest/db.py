@@ -32,6 +32,7 @@ from sqlalchemy import (
     event,
     insert,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.engine import Engine
@@ -393,27 +394,100 @@ def _insert_plan(table: Table, keys: tuple[str, ...], dialect: Any) -> _InsertPl
     return plan
 
 
-def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(
+    session: Session, table: Table, rows: list[dict[str, Any]], ids: bool = False
+) -> list[int] | None:
     """Insert ``rows`` (dicts with the same keys) in ``session``'s transaction, in order.
 
     On SQLite the values go through each column's own SQLAlchemy bind processor and then straight to
     the DBAPI ``executemany``, without SQLAlchemy's per-row parameter handling (most of the cost of a
     bulk insert); other databases take SQLAlchemy's ``insert`` (its insertmanyvalues batching is what
     makes PostgreSQL fast).
+
+    With ``ids`` the new rows' integer primary keys are returned in row order where they are known
+    without reading the rows back (see :func:`_sqlite_new_ids`), else ``None``.
     """
     if not rows:
-        return
+        return [] if ids else None
     conn = session.connection()
     plan = _insert_plan(table, tuple(rows[0]), conn.dialect) if conn.dialect.name == "sqlite" else None
     if plan is None:
         session.execute(insert(table), rows)
-        return
+        return None
     sql, order, procs = plan
     columns = []
     for key, proc in zip(order, procs, strict=True):
         values = [row[key] for row in rows]
         columns.append(list(map(proc, values)) if proc is not None else values)
     conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+    return _sqlite_new_ids(conn, table, len(rows)) if ids and "id" not in order else None
+
+
+def _sqlite_new_ids(conn: Any, table: Table, count: int) -> list[int] | None:
+    """The rowids SQLite gave the ``count`` rows one ``executemany`` just inserted into ``table``, in order.
+
+    Each insert without an explicit key takes one more than the largest rowid in the table, and the
+    transaction holds the write lock, so the rows got consecutive ids ending at ``last_insert_rowid()``.
+    That is checked, not assumed: every id in the range must be there (once the largest rowid is taken,
+    SQLite picks free ones at random). ``None`` when the table's key is not a single integer ``id``."""
+    pk = list(table.primary_key.columns)
+    if len(pk) != 1 or pk[0].key != "id" or not isinstance(pk[0].type, Integer):
+        return None
+    last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar()
+    if not last:
+        return None
+    first = last - count + 1
+    quoted = conn.dialect.identifier_preparer.quote(table.name)
+    present = conn.exec_driver_sql(
+        f"SELECT count(*) FROM {quoted} WHERE id BETWEEN ? AND ?",  # noqa: S608 - a table name, quoted
+        (first, last),
+    ).scalar()
+    return list(range(first, last + 1)) if present == count else None
+
+
+SQLITE_IN_CHUNK = 500
+"""Values per ``IN (...)`` list in :func:`select_in`: under SQLite's default limit of bound parameters."""
+
+
+def select_in(
+    session: Session,
+    table: Table,
+    columns: tuple[str, ...],
+    where: dict[str, Any],
+    column: str,
+    values: list[Any],
+) -> Iterator[tuple[Any, ...]]:
+    """``columns`` of the rows of ``table`` whose ``where`` columns equal their values and whose ``column``
+    is one of ``values``, asked in ``IN`` lists of :data:`SQLITE_IN_CHUNK` values.
+
+    On SQLite the statement goes straight to the driver (building and rendering an expanding ``IN`` is
+    most of the cost of a lookup by key), with each result column's own processor; where a bound column
+    needs a processor, or on other databases, SQLAlchemy's ``select`` is used."""
+    conn = session.connection()
+    dialect = conn.dialect
+    cols = [table.columns[c] for c in columns]
+    bound = [table.columns[c] for c in (*where, column)]
+    raw = dialect.name == "sqlite" and all(
+        c.type.dialect_impl(dialect).bind_processor(dialect) is None for c in bound
+    )
+    for start in range(0, len(values), SQLITE_IN_CHUNK):
+        part = values[start : start + SQLITE_IN_CHUNK]
+        if not raw:
+            stmt = select(*cols).where(
+                *(table.columns[k] == v for k, v in where.items()), table.columns[column].in_(part)
+            )
+            yield from (tuple(r) for r in session.execute(stmt))
+            continue
+        q = dialect.identifier_preparer.quote
+        conds = [f"{q(k)} = ?" for k in where] + [f"{q(column)} IN ({', '.join('?' * len(part))})"]
+        sql = f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table.name)} WHERE {' AND '.join(conds)}"  # noqa: S608 - quoted identifiers, bound values
+        procs = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in cols]
+        result = conn.exec_driver_sql(sql, (*where.values(), *part))
+        if not any(procs):
+            yield from result.tuples()
+        else:
+            for row in result:
+                yield tuple(v if p is None else p(v) for v, p in zip(row, procs, strict=True))
 
 
 @contextmanager

@@ -45,6 +45,7 @@ from ingest.db import (
     Shift,
     SourceFile,
     bulk_insert,
+    select_in,
     utcnow,
 )
 from ingest.identity import AliasFileError, RunResolver, apply_aliases, load_aliases_file
@@ -537,13 +538,10 @@ class Ingestor:
             keys_by_kind.setdefault(r.kind, []).append(r.key)
         existing: dict[tuple[str, str], tuple[int, str, bool]] = {}
         for kind, keys in keys_by_kind.items():
-            for start in range(0, len(keys), IN_CHUNK):
-                for rid, key, rhash, complete in s.execute(
-                    select(rec_t.c.id, rec_t.c.key, rec_t.c.record_hash, rec_t.c.complete).where(
-                        rec_t.c.kind == kind, rec_t.c.key.in_(keys[start : start + IN_CHUNK])
-                    )
-                ):
-                    existing[(kind, key)] = (rid, rhash, bool(complete))
+            for rid, key, rhash, complete in select_in(
+                s, rec_t, ("id", "key", "record_hash", "complete"), {"kind": kind}, "key", keys
+            ):
+                existing[(kind, key)] = (rid, rhash, bool(complete))
         todo: list[tuple[Record, str, int | None]] = []
         seen: set[tuple[str, str]] = set()
         pre: dict[int, tuple[int, ...]] = {}
@@ -628,18 +626,18 @@ class Ingestor:
             if row["last_editor"]:
                 row["last_editor"] = resolver.canonical(row["last_editor"])
         if new_rows:
-            bulk_insert(s, rec_t, new_rows)
+            new_ids = bulk_insert(s, rec_t, new_rows, ids=True)
+            if new_ids is not None:
+                ids.update(
+                    ((row["kind"], row["key"]), rid) for row, rid in zip(new_rows, new_ids, strict=True)
+                )
+                new_rows = []  # their ids are known: nothing to read back
             new_keys: dict[str, list[str]] = {}
             for row in new_rows:
                 new_keys.setdefault(row["kind"], []).append(row["key"])
             for kind, keys in new_keys.items():
-                for start in range(0, len(keys), IN_CHUNK):
-                    for rid, key in s.execute(
-                        select(rec_t.c.id, rec_t.c.key).where(
-                            rec_t.c.kind == kind, rec_t.c.key.in_(keys[start : start + IN_CHUNK])
-                        )
-                    ):
-                        ids[(kind, key)] = rid
+                for rid, key in select_in(s, rec_t, ("id", "key"), {"kind": kind}, "key", keys):
+                    ids[(kind, key)] = rid
         if updated_rows:
             s.execute(
                 update(rec_t)
