@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.analytics.heroes import judge_scope, label, require_capability, why_line
@@ -19,6 +19,7 @@ from agent.analytics.metrics import (
     ScopeStats,
     aggregate,
     bus_factor,
+    canonical_person,
     data_span,
     effective_responders,
     incident_stats,
@@ -88,7 +89,7 @@ def schedule_teams(session: Session, since: datetime | None, until: datetime | N
         cond.append(Shift.end > since)
     if until is not None:
         cond.append(Shift.start < until)
-    person = func.coalesce(Person.merged_into, Person.id)
+    person = canonical_person()
     out: dict[str, set[str]] = defaultdict(set)
     for scope, pid in session.execute(
         select(Shift.scope, person)

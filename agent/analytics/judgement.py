@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, type_coerce
+from sqlalchemy import and_, case, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.linking import counted_scope
-from agent.analytics.metrics import window_filter
+from agent.analytics.metrics import canonical_person, window_filter
 from ingest import actions
 from ingest.adapters._common import NameIndex, clean_text
 from ingest.db import Activity, Alias, Incident, Person
@@ -388,7 +388,7 @@ def judge(session: Session, since: datetime | None = None, until: datetime | Non
     memo = session.info.setdefault(JUDGE_MEMO, {})
     if (since, until) in memo:
         return memo[(since, until)]
-    person = func.coalesce(Person.merged_into, Person.id)
+    person = canonical_person()
     canon = {p: m for p, m in session.execute(select(Person.id, Person.merged_into)) if m}
     keys = {
         v: canon.get(p, p)

@@ -181,12 +181,15 @@ class IncidentClassOut(BaseModel):
 class IncidentLinkOut(BaseModel):
     """A chat thread, ticket or deploy event tied to an incident, with the rule and fact that tied it."""
 
-    item: str = Field(description="thread:<chunk id>, issue:<key> or deploy:<activity id>")
+    item: str = Field(
+        description="thread:<chunk id>, issue:<key>, deploy:<activity id> or postmortem:<write-up> (its own incident key)"
+    )
     source: str
     incident: str
     scope: str = Field(description="The incident's scope (the paged service).")
     rule: str = Field(
-        description="explicit-id, alert, channel-name, ticket-during, deploy-before-page or deploy-during"
+        description="explicit-id, alert, channel-name, ticket-during, deploy-before-page, deploy-during or "
+        "file-name-id (a write-up whose file name carries the incident's id)"
     )
     why: str
     activity_ids: list[int] = Field(default_factory=list)

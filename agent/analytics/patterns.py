@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from agent.analytics.classes import build_classes, runbook_coverage
 from agent.analytics.heromap import class_services
-from agent.analytics.linking import record_links, thread_links
+from agent.analytics.linking import POSTMORTEM_SOURCE, postmortem_links, record_links, thread_links
 from agent.analytics.metrics import CLASS_PREFIX, aggregate
 from agent.analytics.models import (
     IncidentClassOut,
@@ -95,6 +95,17 @@ def patterns(ws: Any) -> PatternsResult:
                 activity_ids=lk.activity_ids,
             )
             for lk in record_links(session)
+        ]
+        links += [
+            IncidentLinkOut(
+                item=lk.postmortem,
+                source=POSTMORTEM_SOURCE,
+                incident=lk.incident,
+                scope=lk.scope,
+                rule=lk.rule,
+                why=lk.why,
+            )
+            for lk in postmortem_links(session).values()
         ]
         agg = (
             aggregate(session, ws.settings.org_timezone, scopes={CLASS_PREFIX + c for c in classes})

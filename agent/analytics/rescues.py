@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, aliased
 
 from agent.analytics.judgement import fix_commands, judge
 from agent.analytics.linking import Link, postmortem_links, thread_links
-from agent.analytics.metrics import window_filter
+from agent.analytics.metrics import canonical_person, window_filter
 from agent.analytics.models import EscalationEdge, Rescue
 from agent.analytics.parallel import Workers
 from agent.analytics.rules import ACTING_ACTIONS, ASSIGNING_ACTIONS, PULL_ACTIONS, RESOLVING_ACTIONS
@@ -113,7 +113,7 @@ def schedule_cover(session: Session) -> dict[str, set[str]]:
     On-call schedules are often named for a team, so their shifts carry a team scope while incidents
     carry the paged service's; the first page of each incident (PagerDuty's ``notify_log_entry``) says
     which rotation held it."""
-    person = func.coalesce(Person.merged_into, Person.id)
+    person = canonical_person()
     shifts: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
     for pid, start, end, scope in session.execute(
         select(person, Shift.start, Shift.end, Shift.scope)
@@ -451,7 +451,7 @@ def _routed_away(session: Session, since: datetime | None, until: datetime | Non
         )
         .subquery()
     )
-    person = func.coalesce(Person.merged_into, Person.id)
+    person = canonical_person()
     rows = session.execute(
         select(
             Activity.id,
@@ -692,7 +692,7 @@ def _judged_rescues(
     via_link = {f.activity_id for f in judged if not f.incident and f.chunk_id in links}
     incs = sorted({str(f.incident) for f in facts})
     people = sorted({f.person for f in facts})
-    person = func.coalesce(Person.merged_into, Person.id)
+    person = canonical_person()
     wanted = set(incs)
     few = len(incs) <= MAX_IN_LIST  # else one scan, filtered here, beats a huge IN list
     incidents = {
@@ -908,7 +908,7 @@ def escalation_graph(
     person who wrote the mention.
     """
     canon = _canonical_map(session)
-    person = func.coalesce(Person.merged_into, Person.id)
+    person = canonical_person()
     seq = (
         select(
             Activity.incident.label("incident"),

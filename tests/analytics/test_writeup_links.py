@@ -152,3 +152,22 @@ def test_the_level_two_on_call_pulled_in_by_name_who_resolves_in_pagerduty_is_a_
     r = found["pagerduty:PPRS000"]
     assert (r.person, r.pulled_by) == ("lou-reyes", "ada-byron")
     assert "pagerduty:PLV2000" not in found  # level 2 picking up a page nobody pulled her into
+
+
+def test_patterns_json_lists_each_write_up_link_with_its_rule(pm_ws) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    res = CliRunner().invoke(app, ["--home", str(pm_ws.home), "patterns", "--json"])
+    assert res.exit_code == 0, res.output
+    written = [lk for lk in json.loads(res.stdout)["links"] if lk["item"].startswith("postmortem:")]
+    by_item = {lk["item"]: lk for lk in written}
+    lk = by_item["postmortem:pm-pesc000"]
+    assert (lk["source"], lk["incident"], lk["rule"]) == ("markdown", "pagerduty:PESC000", "file-name-id")
+    assert lk["scope"] == "service:auth-gateway" and "pesc000" in lk["why"].lower()
+    assert "postmortem:pm-no-such-id9" not in by_item  # names no stored incident: not linked, not listed
+    text = CliRunner().invoke(app, ["--home", str(pm_ws.home), "patterns"])
+    assert text.exit_code == 0 and "file-name-id" in text.output
