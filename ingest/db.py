@@ -445,8 +445,8 @@ def _sqlite_new_ids(conn: Any, table: Table, count: int) -> list[int] | None:
     return list(range(first, last + 1)) if present == count else None
 
 
-SQLITE_IN_CHUNK = 500
-"""Values per ``IN (...)`` list in :func:`select_in`: under SQLite's default limit of bound parameters."""
+IN_CHUNK = 500
+"""Values per ``IN (...)`` list: under SQLite's default limit of bound parameters in one statement."""
 
 
 def select_in(
@@ -458,7 +458,7 @@ def select_in(
     values: list[Any],
 ) -> Iterator[tuple[Any, ...]]:
     """``columns`` of the rows of ``table`` whose ``where`` columns equal their values and whose ``column``
-    is one of ``values``, asked in ``IN`` lists of :data:`SQLITE_IN_CHUNK` values.
+    is one of ``values``, asked in ``IN`` lists of :data:`IN_CHUNK` values.
 
     On SQLite the statement goes straight to the driver (building and rendering an expanding ``IN`` is
     most of the cost of a lookup by key), with each result column's own processor; where a bound column
@@ -470,19 +470,23 @@ def select_in(
     raw = dialect.name == "sqlite" and all(
         c.type.dialect_impl(dialect).bind_processor(dialect) is None for c in bound
     )
-    for start in range(0, len(values), SQLITE_IN_CHUNK):
-        part = values[start : start + SQLITE_IN_CHUNK]
-        if not raw:
+    if not raw:
+        for start in range(0, len(values), IN_CHUNK):
             stmt = select(*cols).where(
-                *(table.columns[k] == v for k, v in where.items()), table.columns[column].in_(part)
+                *(table.columns[k] == v for k, v in where.items()),
+                table.columns[column].in_(values[start : start + IN_CHUNK]),
             )
             yield from (tuple(r) for r in session.execute(stmt))
-            continue
-        q = dialect.identifier_preparer.quote
-        conds = [f"{q(k)} = ?" for k in where] + [f"{q(column)} IN ({', '.join('?' * len(part))})"]
-        sql = f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table.name)} WHERE {' AND '.join(conds)}"  # noqa: S608 - quoted identifiers, bound values
-        procs = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in cols]
-        result = conn.exec_driver_sql(sql, (*where.values(), *part))
+        return
+    q = dialect.identifier_preparer.quote
+    head = (
+        f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table.name)} "  # noqa: S608 - quoted identifiers
+        f"WHERE {''.join(f'{q(k)} = ? AND ' for k in where)}{q(column)} IN "
+    )
+    procs = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in cols]
+    for start in range(0, len(values), IN_CHUNK):
+        part = values[start : start + IN_CHUNK]
+        result = conn.exec_driver_sql(f"{head}({', '.join('?' * len(part))})", (*where.values(), *part))
         if not any(procs):
             yield from result.tuples()
         else:

@@ -35,6 +35,7 @@ from ingest.actions import weight_of
 from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all, remembered_shapes
 from ingest.childread import ReaderFailed, read_in_child, use_child
 from ingest.db import (
+    IN_CHUNK,
     Activity,
     Chunk,
     Incident,
@@ -58,9 +59,6 @@ SOURCE_CHOICES = ("auto", *SOURCE_KINDS)
 RECORD_BATCH = 2000
 """Records stored per transaction: large enough to amortise commits and statements, small enough that a
 batch holds SQLite's write lock well under a second (reviews and scans write while ingest runs)."""
-
-IN_CHUNK = 500
-"""Values per ``IN (...)`` list: under SQLite's default limit of bound parameters in one statement."""
 
 EMBED_BATCH = 256
 """Chunks embedded and upserted per step."""
@@ -631,13 +629,13 @@ class Ingestor:
                 ids.update(
                     ((row["kind"], row["key"]), rid) for row, rid in zip(new_rows, new_ids, strict=True)
                 )
-                new_rows = []  # their ids are known: nothing to read back
-            new_keys: dict[str, list[str]] = {}
-            for row in new_rows:
-                new_keys.setdefault(row["kind"], []).append(row["key"])
-            for kind, keys in new_keys.items():
-                for rid, key in select_in(s, rec_t, ("id", "key"), {"kind": kind}, "key", keys):
-                    ids[(kind, key)] = rid
+            else:  # not known without reading them back
+                new_keys: dict[str, list[str]] = {}
+                for row in new_rows:
+                    new_keys.setdefault(row["kind"], []).append(row["key"])
+                for kind, keys in new_keys.items():
+                    for rid, key in select_in(s, rec_t, ("id", "key"), {"kind": kind}, "key", keys):
+                        ids[(kind, key)] = rid
         if updated_rows:
             s.execute(
                 update(rec_t)
