@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -68,3 +73,76 @@ def test_ascii_escaped_writes_what_json_writes() -> None:
         value = {key: text, "a": [text, {"é" + key: text, "n": 1}], "z": None}
         expected = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
         assert ascii_escaped(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)) == expected
+
+
+@dataclasses.dataclass
+class _Pair:
+    z: int = 1
+    a: int = 2
+
+
+class _Level(enum.Enum):
+    HIGH = "high"
+
+
+def _record_with(detail: dict, ts: datetime | None = None) -> Record:
+    return Record(
+        kind="pagerduty",
+        key="incident:P1",
+        path="export.json",
+        occurred_at=ts,
+        activities=[
+            ActivityIn(
+                person=PersonRef(source="pagerduty", key="PU1"),
+                scope="service:x",
+                action="acknowledged",
+                ts=ts or datetime(2026, 1, 1, tzinfo=UTC),
+                detail=detail,
+            )
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "detail, ts",
+    [
+        ({"tags": {"b", "a"}}, None),  # a set: orjson cannot write it, pydantic writes a list
+        ({"raw": b"bytes"}, None),
+        ({"file": Path("runbooks/db.md")}, None),
+        ({"item": _Pair()}, None),  # a dataclass: pydantic sorts its fields like any dict
+        ({"n": 1}, datetime(1850, 6, 1, 12, tzinfo=ZoneInfo("Europe/Amsterdam"))),  # offset +00:19:32
+        ({"n": 1}, datetime(2026, 6, 1, 12, tzinfo=timezone(timedelta(0)))),  # zero offset, not UTC itself
+        ({"n": 1}, datetime(2026, 6, 1, 12, 0, 0, 1, tzinfo=ZoneInfo("Asia/Kolkata"))),
+        (
+            {"when": datetime(2026, 6, 1, 12, tzinfo=ZoneInfo("America/New_York")), "day": date(2026, 6, 1)},
+            None,
+        ),
+        ({"id": UUID(int=7), "level": _Level.HIGH, "pair": (1, "a")}, None),
+    ],
+)
+def test_values_orjson_cannot_read_as_they_are_still_hash_canonically(
+    detail: dict, ts: datetime | None
+) -> None:
+    """Values of the record models that pydantic converts for JSON (or that orjson writes otherwise) go
+    through pydantic, so the hash stays the canonical JSON's."""
+    record = _record_with(detail, ts)
+    assert record.content_hash() == _canonical(record)
+
+
+def test_every_record_of_the_sample_organisation_hashes_canonically(sample_org: Path) -> None:
+    """Every adapter's records, read from the sample organisation: the fast hash is the canonical one."""
+    from ingest.adapters.base import ReadContext, load_all
+    from ingest.pipeline import discover
+
+    adapters = load_all()
+    units, _ = discover([sample_org], "auto", adapters)
+    groups: dict[str, list[Path]] = {}
+    for u in units:
+        groups.setdefault(u.kind, []).append(u.path)
+    seen: dict[str, int] = {}
+    for kind, paths in groups.items():
+        for item in adapters[kind].read(paths, ReadContext()):
+            if isinstance(item, Record):
+                assert item.content_hash() == _canonical(item), (kind, item.key)
+                seen[kind] = seen.get(kind, 0) + 1
+    assert {"slack", "pagerduty", "git", "markdown", "oncall", "deploys"} <= set(seen), seen
