@@ -70,6 +70,12 @@ class ActivityIn(BaseModel):
     _check_ts = field_validator("ts")(_aware)
 
 
+TIME_UNKNOWN = "time_unknown"
+"""``ActivityIn.detail`` key, true when the source does not give the activity's time of day: a document's act
+timed by a bare date (midnight) or, with no date at all, by its file. Analysis decides what such a time may
+count for (``agent.analytics.metrics``: never for off-hours or sleep load)."""
+
+
 class ChunkIn(BaseModel):
     """A unit of text to embed: a chat thread, a document section, an incident with its log."""
 

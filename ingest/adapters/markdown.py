@@ -41,7 +41,17 @@ from ingest.adapters._common import (
 )
 from ingest.adapters.accounts import is_service_account
 from ingest.adapters.base import Adapter, ReadContext, Shape, register
-from ingest.records import ActivityIn, ChunkIn, DocumentIn, IncidentIn, PersonRef, Problem, Record, slug
+from ingest.records import (
+    TIME_UNKNOWN,
+    ActivityIn,
+    ChunkIn,
+    DocumentIn,
+    IncidentIn,
+    PersonRef,
+    Problem,
+    Record,
+    slug,
+)
 
 SUFFIXES = (".md", ".markdown")
 """File suffixes this adapter reads."""
@@ -897,6 +907,20 @@ def _as_datetime(value: Any, tz: tzinfo) -> datetime | None:
     return _fixed(parsed) if parsed else None
 
 
+def _clock(known: bool) -> dict[str, bool]:
+    """The ``detail`` entry of an activity whose time of day is unknown (none when it is known)."""
+    return {} if known else {TIME_UNKNOWN: True}
+
+
+def _gives_clock(value: Any) -> bool:
+    """Whether a front-matter date says the time of day: a datetime, or text that is more than a bare date."""
+    if isinstance(value, datetime):
+        return True
+    if isinstance(value, date) or value in (None, ""):
+        return False
+    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value).strip()) is None
+
+
 # ---------------------------------------------------------------------------------------------- scope
 
 
@@ -1175,13 +1199,17 @@ class MarkdownAdapter(Adapter):
         if isinstance(raw_date, datetime) and raw_date.tzinfo and not _first(front, _TZ_KEYS):
             tz = raw_date.tzinfo
         started = _as_datetime(raw_date, tz)
+        # whether the date the document's own acts are timed by says the time of day (a title's never does)
+        started_clock = started is not None and _gives_clock(raw_date)
         if started is None:
             found = _DATE_IN_TEXT.search(f"{title} {path.stem}")
             if found:
                 started = _as_datetime(found.group(1), tz)
-        updated = _as_datetime(
-            _first(front, _UPDATED_KEYS) or next((meta[k][0] for k in _UPDATED_KEYS if k in meta), None), tz
+        raw_updated = _first(front, _UPDATED_KEYS) or next(
+            (meta[k][0] for k in _UPDATED_KEYS if k in meta), None
         )
+        updated = _as_datetime(raw_updated, tz)
+        updated_clock = updated is not None and _gives_clock(raw_updated)
         services, service_from = _services(front, meta, title, path)
         doc = _Doc(
             path=path,
@@ -1199,6 +1227,7 @@ class MarkdownAdapter(Adapter):
         if started is None:
             ts_source = "updated" if updated else "file_mtime"
             started = updated or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+            started_clock = updated_clock
         chunks = self._chunks(doc, updated or started)
         locators = {s.heading: c.locator for s, c in zip(parsed.sections, chunks, strict=True)}
 
@@ -1215,7 +1244,9 @@ class MarkdownAdapter(Adapter):
         if doc_kind == POSTMORTEM:
             incident_key = self._incident_key(path, front, meta, parsed)
             doc.evidence = _link_evidence(path, parsed, incident_key, dated=ts_source == "document")
-            created, resolved = self._postmortem_people(doc, incident_key, started, date_only, locators)
+            created, resolved, started_clock = self._postmortem_people(
+                doc, incident_key, started, date_only, locators, started_clock
+            )
             status = front.get("status") or next((meta[k][0] for k in ("status",) if k in meta), None)
             severity = normalise_severity(
                 _first(front, _SEVERITY_KEYS) or next((meta[k][0] for k in _SEVERITY_KEYS if k in meta), None)
@@ -1238,9 +1269,18 @@ class MarkdownAdapter(Adapter):
             started = created
 
         written = started if doc_kind != POSTMORTEM else (updated or started)
+        written_clock = started_clock if doc_kind != POSTMORTEM or not updated else updated_clock
         first = chunks[0].locator if chunks else None
         for person in authors:
-            self._emit(doc, person, AUTHORED_DOC, written, None, first, {"ts_source": ts_source})
+            self._emit(
+                doc,
+                person,
+                AUTHORED_DOC,
+                written,
+                None,
+                first,
+                {"ts_source": ts_source} | _clock(written_clock),
+            )
         if editor is not None:
             self._emit(
                 doc,
@@ -1249,7 +1289,8 @@ class MarkdownAdapter(Adapter):
                 updated or written,
                 None,
                 first,
-                {"ts_source": "updated" if updated else ts_source},
+                {"ts_source": "updated" if updated else ts_source}
+                | _clock(updated_clock if updated else written_clock),
             )
 
         return Record(
@@ -1328,9 +1369,16 @@ class MarkdownAdapter(Adapter):
         return refs[0] if refs else f"postmortem:{slug(path.stem)}"
 
     def _postmortem_people(
-        self, doc: _Doc, incident: str, started: datetime, date_only: bool, locators: dict[str, str]
-    ) -> tuple[datetime, datetime | None]:
-        """Emit role and timeline activities; return the incident's start and resolution times."""
+        self,
+        doc: _Doc,
+        incident: str,
+        started: datetime,
+        date_only: bool,
+        locators: dict[str, str],
+        started_clock: bool,
+    ) -> tuple[datetime, datetime | None, bool]:
+        """Emit role and timeline activities; return the incident's start and resolution times, and whether
+        the start says the time of day (``started_clock`` for the document's date; a timeline's always does)."""
         front, meta = doc.parsed.front, doc.parsed.meta
         roles: list[tuple[PersonRef, str, str | None]] = []  # person, action, chunk locator
         for key, action in _ROLE_KEYS.items():
@@ -1362,7 +1410,9 @@ class MarkdownAdapter(Adapter):
 
         events = self._timeline(doc, started, locators)
         # a bare date says only the day: the first timeline entry is the better start
-        created = min(doc.line_times) if doc.line_times and date_only else started
+        from_timeline = bool(doc.line_times) and date_only
+        created = min(doc.line_times) if from_timeline else started
+        created_clock = from_timeline or started_clock
         resolved = max((e[0] for e in events if e[2] == RESOLVED), default=None)
 
         done: set[tuple[str, str]] = set()
@@ -1371,7 +1421,7 @@ class MarkdownAdapter(Adapter):
             if ident in done:
                 continue
             done.add(ident)
-            self._emit(doc, ref, action, created, incident, loc)
+            self._emit(doc, ref, action, created, incident, loc, _clock(created_clock))
         commanders = {doc.people.ident(r) for r, a, _ in roles if a == COMMANDER}
         for ts, ref, did, loc, line in events:
             who = doc.people.ident(ref)
@@ -1381,7 +1431,7 @@ class MarkdownAdapter(Adapter):
             if did != NOTIFIED and ident not in done and who not in commanders:
                 done.add(ident)
                 self._emit(doc, ref, RESPONDER, ts, incident, loc)
-        return created, resolved
+        return created, resolved, created_clock
 
     def _emit(
         self,
