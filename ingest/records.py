@@ -193,7 +193,7 @@ _PLAIN_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUG
 _PLAIN_MODELS = (PersonRef, ActivityIn, ChunkIn, IncidentIn, ShiftIn, DocumentIn, Record)
 """The record models: no aliases, serializers or computed fields, so pydantic's JSON mode is their fields."""
 
-_DATETIME_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
+_DATETIME_FIELDS: dict[type, tuple[str, ...]] = {
     cls: tuple(
         name for name, info in cls.model_fields.items() if info.annotation in (datetime, datetime | None)
     )
