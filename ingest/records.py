@@ -12,6 +12,7 @@ import codecs
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _encode_ascii
@@ -159,19 +160,13 @@ class Record(BaseModel):
         before 1900 in most zones) has its offset rounded, not truncated. The hash is still one per
         content; such a record, if any, is stored again once after an upgrade.
         """
-        try:  # the record's own values straight to orjson, where they are what pydantic's JSON mode gives
-            blob = orjson.dumps(self, default=_plain_fields, option=_PLAIN_OPTIONS)
-        except (TypeError, ValueError):
+        blob = b""  # when no writer can (lone surrogates, integers beyond 64 bits): json writes it below
+        for write in _ORJSON_WRITERS:
             try:
-                # the JSON-mode values model_dump_json writes, without writing and re-reading them
-                blob = orjson.dumps(
-                    self.__pydantic_serializer__.to_python(self, mode="json"), option=orjson.OPT_SORT_KEYS
-                )
-            except (TypeError, ValueError):  # what orjson cannot write: as the first form of the hash went
-                try:
-                    blob = orjson.dumps(orjson.loads(self.model_dump_json()), option=orjson.OPT_SORT_KEYS)
-                except (TypeError, ValueError):  # lone surrogates, integers beyond 64 bits
-                    blob = b""
+                blob = write(self)
+                break
+            except (TypeError, ValueError):
+                continue
         # the pattern needs "e-": a substring test (a fast byte search) first spares most blobs the regex
         if (
             blob
@@ -221,6 +216,20 @@ def _plain_fields(obj: object) -> dict[str, Any]:
             if offset is not None and (offset.seconds % 60 or offset.microseconds):
                 raise TypeError("offset not in whole minutes")
     return values
+
+
+_ORJSON_WRITERS: tuple[Callable[[Record], bytes], ...] = (
+    # the record's own values straight to orjson, where they are what pydantic's JSON mode gives
+    lambda rec: orjson.dumps(rec, default=_plain_fields, option=_PLAIN_OPTIONS),
+    # the JSON-mode values model_dump_json writes, without writing and re-reading them
+    lambda rec: orjson.dumps(
+        rec.__pydantic_serializer__.to_python(rec, mode="json"), option=orjson.OPT_SORT_KEYS
+    ),
+    # what orjson cannot take from Python: as the first form of the hash went
+    lambda rec: orjson.dumps(orjson.loads(rec.model_dump_json()), option=orjson.OPT_SORT_KEYS),
+)
+"""The ways :meth:`Record.content_hash` asks orjson for the canonical JSON, fastest first; each one that
+raises ``TypeError`` or ``ValueError`` hands over to the next."""
 
 
 def _json_escapes(exc: UnicodeError) -> tuple[str, int]:

@@ -893,6 +893,10 @@ def _fixed(ts: datetime) -> datetime:
     return ts if offset is None else ts.replace(tzinfo=timezone(offset))
 
 
+_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""A front-matter date with no time of day (``2024-03-05``)."""
+
+
 def _as_datetime(value: Any, tz: tzinfo) -> datetime | None:
     """A front-matter date (date, datetime or string) as an aware datetime; dates are midnight in ``tz``."""
     if isinstance(value, datetime):
@@ -901,7 +905,7 @@ def _as_datetime(value: Any, tz: tzinfo) -> datetime | None:
         return _fixed(datetime.combine(value, time(0), tzinfo=tz))
     if value in (None, ""):
         return None
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    if isinstance(value, str) and _BARE_DATE.fullmatch(value.strip()):
         return _fixed(datetime.combine(date.fromisoformat(value.strip()), time(0), tzinfo=tz))
     parsed = parse_ts(value, tz)
     return _fixed(parsed) if parsed else None
@@ -918,7 +922,7 @@ def _gives_clock(value: Any) -> bool:
         return True
     if isinstance(value, date) or value in (None, ""):
         return False
-    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value).strip()) is None
+    return _BARE_DATE.fullmatch(str(value).strip()) is None
 
 
 # ---------------------------------------------------------------------------------------------- scope
