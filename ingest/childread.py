@@ -14,7 +14,7 @@ import os
 import pickle
 import queue
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +142,9 @@ def _send_items(
     send(("done",))
 
 
-def read_in_child(adapter: Adapter, paths: list[Path], ctx: ReadContext, prepare: Prepare) -> Iterator[Item]:
+def read_in_child(
+    adapter: Adapter, paths: list[Path], ctx: ReadContext, prepare: Prepare
+) -> Generator[Item, None, None]:
     """The group's items, parsed by ``adapter`` in a ``spawn`` child, each record with its content hash and
     what ``prepare`` (a module-level function, run after hashing) returned for it; close it to stop the child."""
     mp = multiprocessing.get_context("spawn")

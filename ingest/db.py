@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -67,6 +67,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     """Declarative base shared by the facts (ingest) and the ledger (agent)."""
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, typed as one (SQLAlchemy types ``Model.__table__`` as any ``FromClause``,
+    which has no ``insert()`` or ``update()``)."""
+    return cast(Table, model.__table__)
 
 
 class Person(Base):
@@ -354,7 +360,7 @@ def _bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | No
     if dialect.name != "sqlite":
         return original
     if isinstance(column_type, UTCDateTime):
-        storage = getattr(column_type.impl.dialect_impl(dialect), "_storage_format", None)
+        storage = getattr(column_type.impl_instance.dialect_impl(dialect), "_storage_format", None)
         return _utc_text_cached if storage == _SQLITE_DATETIME_FORMAT else original
     if isinstance(impl, JSON) and original is not None and _JSON_DUMPS is not None:
         if dialect._json_serializer is not None or impl._str_impl.bind_processor(dialect) is not None:

@@ -26,7 +26,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ingest.adapters.accounts import is_service_account
-from ingest.db import Activity, Alias, MergeSuggestion, Person, RecordRow, Shift, bulk_insert, utcnow
+from ingest.db import (
+    Activity,
+    Alias,
+    MergeSuggestion,
+    Person,
+    RecordRow,
+    Shift,
+    bulk_insert,
+    table_of,
+    utcnow,
+)
 from ingest.records import PersonRef, slug
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -392,7 +402,7 @@ class RunResolver:
         if self._new_people:
             bulk_insert(
                 session,
-                Person.__table__,
+                table_of(Person),
                 [
                     dict(
                         id=p.id,
@@ -407,13 +417,13 @@ class RunResolver:
             )
             self._new_people = {}
         if self._new_aliases:
-            bulk_insert(session, Alias.__table__, self._new_aliases)
+            bulk_insert(session, table_of(Alias), self._new_aliases)
             self._new_aliases = []
         if self._new_suggestions:
-            bulk_insert(session, MergeSuggestion.__table__, self._new_suggestions)
+            bulk_insert(session, table_of(MergeSuggestion), self._new_suggestions)
             self._new_suggestions = []
         if self._changed:
-            table = Person.__table__
+            table = table_of(Person)
             session.execute(
                 update(table)
                 .where(table.c.id == bindparam("pid"))
@@ -468,7 +478,7 @@ def merge_people(session: Session, source_id: str, target_id: str) -> None:
     session.execute(update(Shift).where(Shift.person_id == source_id).values(person_id=target_id))
     session.execute(update(RecordRow).where(RecordRow.last_editor == source_id).values(last_editor=target_id))
     session.flush()  # authors changed in this session are read back below
-    rec_t = RecordRow.__table__
+    rec_t = table_of(RecordRow)
     authored = [
         {"rid": rid, "authors": sorted({target_id if a == source_id else a for a in authors})}
         for rid, authors in session.execute(

@@ -22,7 +22,7 @@ import hashlib
 import os
 import subprocess
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +47,7 @@ from ingest.db import (
     SourceFile,
     bulk_insert,
     select_in,
+    table_of,
     utcnow,
 )
 from ingest.identity import AliasFileError, RunResolver, apply_aliases, load_aliases_file
@@ -456,20 +457,21 @@ class Ingestor:
         digests: list[str | None] = []
         redacted: list[tuple[int, ...] | None] = []
         paths = [u.path for u in units]
+        items: Generator[tuple[Record | Problem, str | None, Any], None, None]
         if use_child(sum(size for _, size in states.values()), self.ws.settings.read_child_min_bytes):
             items = read_in_child(adapter, paths, ctx, pre_redact)
         else:
             items = ((item, None, None) for item in adapter.read(paths, ctx))
         try:
             with closing(items):
-                for item, digest, counts in items:
+                for item, item_digest, counts in items:
                     if isinstance(item, Problem):
                         self._quarantine(item)
                         if item.record is None:
                             bad_files[item.path] = item.reason
                         continue
                     batch.append(item)
-                    digests.append(digest)
+                    digests.append(item_digest)
                     redacted.append(counts)
                     if len(batch) >= RECORD_BATCH:
                         self._store_batch(batch, digests, redacted)
@@ -530,7 +532,7 @@ class Ingestor:
         digests: list[str | None] | None = None,
         redacted: list[tuple[int, ...] | None] | None = None,
     ) -> None:
-        rec_t = RecordRow.__table__
+        rec_t = table_of(RecordRow)
         keys_by_kind: dict[str, list[str]] = {}
         for r in records:
             keys_by_kind.setdefault(r.kind, []).append(r.key)
@@ -549,8 +551,9 @@ class Ingestor:
                 continue  # the same record twice in one batch: first wins
             seen.add(ident)
             digest = (digests[i] if digests else None) or rec.content_hash()
-            if redacted and redacted[i] is not None:
-                pre[id(rec)] = redacted[i]
+            counts = redacted[i] if redacted else None
+            if counts is not None:
+                pre[id(rec)] = counts
             old = existing.get(ident)
             if old is not None and old[1] == digest and old[2]:
                 continue
@@ -560,7 +563,7 @@ class Ingestor:
 
         replaced = [rid for _, _, rid in todo if rid is not None]
         old_chunks: dict[int, dict[str, str]] = {}
-        chunk_t = Chunk.__table__
+        chunk_t = table_of(Chunk)
         for start in range(0, len(replaced), IN_CHUNK):
             part = replaced[start : start + IN_CHUNK]
             for rid, cid, chash in s.execute(
@@ -570,7 +573,7 @@ class Ingestor:
             ):
                 old_chunks.setdefault(rid, {})[cid] = chash
             for model in (Activity, Incident, Shift, Chunk):
-                table = model.__table__
+                table = table_of(model)
                 s.execute(delete(table).where(table.c.record_id.in_(part)))
 
         resolver = self.resolver
@@ -757,7 +760,7 @@ class Ingestor:
             (act_rows, Activity),
             (shift_rows, Shift),
         ):
-            bulk_insert(s, model.__table__, rows)
+            bulk_insert(s, table_of(model), rows)
         self.summary.activities += len(act_rows)
         self.summary.redacted += counter[0]
         self.summary.merges += resolver.merged - self._merges_seen
@@ -774,7 +777,7 @@ class Ingestor:
                 if key.startswith("postmortem:"):
                     ident = key.split(":", 1)[1].lower()
                     twins.update(f"{tool}:{ident}" for tool in ("pagerduty", "opsgenie"))
-        table = Incident.__table__
+        table = table_of(Incident)
         found: dict[str, str] = {}
         for keys, column in ((sorted(exact), table.c.key), (sorted(twins), func.lower(table.c.key))):
             for start in range(0, len(keys), IN_CHUNK):

@@ -202,11 +202,12 @@ def aggregate(
     if span is None:
         return {}
     zones = {z for (z,) in session.execute(select(Person.timezone).distinct())}
-    canonical = {
+    canonical: dict[str, str] = {
         pid: merged
         for pid, merged in session.execute(
             select(Person.id, Person.merged_into).where(Person.merged_into.is_not(None))
         )
+        if merged is not None
     }
     epoch = epoch_seconds(Activity.ts)
     zone_col = func.coalesce(Person.timezone, org_zone)

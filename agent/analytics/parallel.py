@@ -50,7 +50,7 @@ def _shareable(session: Session) -> bool:
     """Whether a second connection sees the same data as this session does now."""
     from agent.analytics.judged import pending_writes
 
-    url = session.get_bind().url
+    url = session.get_bind().engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return False
     return not pending_writes(session)
