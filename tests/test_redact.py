@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from ingest.redact import KINDS, Redactor, measure, redact
+from ingest.redact import KINDS, Redactor, _same_length_lower, measure, redact
 
 CORPUS = Path(__file__).parent / "fixtures" / "secrets"
 
@@ -382,3 +382,48 @@ def test_redact_stored_replaces_lone_surrogates():
 
     text, n = redact_stored("bad \ud800 byte")
     assert n == 0 and text.encode("utf-8") == b"bad ? byte"
+
+
+class _EveryTriggerScanned(Redactor):
+    """The plain rule: a rule runs when any of its trigger literals occurs anywhere in the lower-cased text."""
+
+    def _fired(self, lower: str) -> set[int]:
+        return {i for literal, rules in self._pairs if literal in lower for i in rules}
+
+
+def _trigger_soup(rng, literals: list[str], n: int) -> list[str]:
+    """Texts dense with triggers: overlapping, nested, adjacent, upper-cased, at both ends."""
+    filler = ["", " ", "=", "-", "_", ".", ":", "/", "x", "A", "9", "é", "\n", "İ"]
+    texts = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.randint(0, 8)):
+            lit = rng.choice(literals)
+            if rng.random() < 0.3:  # a piece of a trigger, or one cut in two by the next part
+                cut = rng.randint(0, len(lit))
+                lit = lit[:cut] if rng.random() < 0.5 else lit[cut:]
+            parts.append(lit.upper() if rng.random() < 0.2 else lit)
+            parts.append(rng.choice(filler))
+        texts.append("".join(parts))
+    return texts
+
+
+def test_rules_fire_exactly_as_if_every_trigger_were_scanned() -> None:
+    import random
+
+    fast, plain = Redactor(), _EveryTriggerScanned()
+    literals = [literal for literal, _ in fast._pairs]
+    texts = _trigger_soup(random.Random(13), literals, 4000)
+    texts += [
+        json.loads(line)["text"]
+        for name in ("planted.jsonl", "ordinary.jsonl")
+        for line in (CORPUS / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    fired_somewhere = 0
+    for text in texts:
+        lower = _same_length_lower(text)
+        assert fast._fired(lower) == plain._fired(lower), text
+        assert fast.find(text) == plain.find(text), text
+        fired_somewhere += bool(plain._fired(lower))
+    assert fired_somewhere > len(texts) // 2  # the texts exercise the triggers, not only their absence
