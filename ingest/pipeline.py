@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from ingest.actions import weight_of
 from ingest.adapters.base import Adapter, ReadContext, Shape, json_shape, load_all, remembered_shapes
-from ingest.childread import ReaderFailed, read_in_child, use_child
+from ingest.childread import Item, ReaderFailed, read_in_child, use_child
 from ingest.db import (
     IN_CHUNK,
     Activity,
@@ -457,7 +457,7 @@ class Ingestor:
         digests: list[str | None] = []
         redacted: list[tuple[int, ...] | None] = []
         paths = [u.path for u in units]
-        items: Generator[tuple[Record | Problem, str | None, Any], None, None]
+        items: Generator[Item, None, None]
         if use_child(sum(size for _, size in states.values()), self.ws.settings.read_child_min_bytes):
             items = read_in_child(adapter, paths, ctx, pre_redact)
         else:

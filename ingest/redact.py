@@ -704,7 +704,8 @@ def _same_length_lower(text: str) -> str:
 
 
 def _trie_regex(literals: list[str]) -> str:
-    """A regex matching any of ``literals``, factored by common prefix so that ``re`` tries few branches."""
+    """A regex matching where any of ``literals`` starts (the shortest one there), factored by common prefix so that
+    ``re`` tries few branches."""
     trie: dict[str, Any] = {}
     for lit in literals:
         node = trie
@@ -713,7 +714,9 @@ def _trie_regex(literals: list[str]) -> str:
         node[""] = {}
 
     def build(node: dict[str, Any]) -> str:
-        if "" in node:  # a whole literal ends here: any longer continuation is redundant for a gate
+        if (
+            "" in node
+        ):  # a whole literal ends here: any longer continuation adds no new place a literal starts
             return ""
         branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items())]
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"

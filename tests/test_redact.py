@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import random
 import time
 from pathlib import Path
 from types import ModuleType
@@ -409,8 +410,6 @@ def _trigger_soup(rng, literals: list[str], n: int) -> list[str]:
 
 
 def test_rules_fire_exactly_as_if_every_trigger_were_scanned() -> None:
-    import random
-
     fast, plain = Redactor(), _EveryTriggerScanned()
     literals = [literal for literal, _ in fast._pairs]
     texts = _trigger_soup(random.Random(13), literals, 4000)
